@@ -69,3 +69,9 @@ type ConnInfo struct {
 	AAA    *AAAMap        // the listener's security map; nil = no AAA
 	Queue  int            // queue size of the listener; 0 = broker's QueueSize
 }
+
+func (c *Config) logWarn(msg string, args ...any) {
+	if c.Logger != nil {
+		c.Logger.Warn(msg, args...)
+	}
+}

@@ -37,7 +37,9 @@ func (f *Frame) AppendTo(dst []byte) []byte {
 // serialize internally and must not block (an embedded sink is the one
 // exception, see ROUTING.md §9.1). origin is whatever the transport passed to
 // Client.Process for the frame being routed (so a transport can batch
-// flushes per read batch), or nil when the sender is an embedded client.
+// flushes per read batch), or nil when the sender is an embedded client. A
+// transport should pass a per-loop *Scratch (its Owner field holding the
+// loop's own context), so that routing never allocates.
 //
 // Enqueue returns proto.CodeOK when the frame was queued,
 // proto.CodeNotDelivered when the client's queue is full (the broker then

@@ -6,20 +6,25 @@ import "strconv"
 // (PROTOCOL.md §3.5).
 type Code uint8
 
-// Result codes.
+// Result codes. Where the broker produces each one is in PROTOCOL.md §7.3.
 const (
-	CodeOK            Code = 0x01
-	CodeNotRegistered Code = 0x71
-	CodeData          Code = 0x72
-	CodeIO            Code = 0x73
-	CodeOther         Code = 0x74
-	CodeNotSupported  Code = 0x75
-	CodeBusy          Code = 0x76
-	CodeNotDelivered  Code = 0x77
-	CodeTimeout       Code = 0x78
-	CodeAccess        Code = 0x79
-	CodeEOF           Code = 0xFF
+	CodeOK            Code = 0x01 // RESPONSE_OK
+	CodeNotRegistered Code = 0x71 // target, or the primary of a secondary, is not registered
+	CodeData          Code = 0x72 // invalid data (empty name, name starting with '.')
+	CodeIO            Code = 0x73 // I/O error; never sent by the broker
+	CodeOther         Code = 0x74 // other; never sent by the broker
+	CodeNotSupported  Code = 0x75 // bad greeting byte or protocol version
+	CodeBusy          Code = 0x76 // name already registered
+	CodeNotDelivered  Code = 0x77 // target's queue was full, frame dropped
+	CodeTimeout       Code = 0x78 // embedded target's queue stayed full past the timeout
+	CodeAccess        Code = 0x79 // denied by the AAA model
+	CodeEOF           Code = 0xFF // target's queue closed while delivering; no upstream constant
 )
+
+// Known reports whether c is one of the codes above.
+func (c Code) Known() bool {
+	return c == CodeOK || (c >= CodeNotRegistered && c <= CodeAccess) || c == CodeEOF
+}
 
 // String returns upstream's constant name for c.
 func (c Code) String() string {
@@ -65,6 +70,7 @@ type Error struct {
 	Code Code
 }
 
+// Error describes the code in words, with its byte value.
 func (e *Error) Error() string {
 	return "busrt: " + errText(e.Code) + " (0x" + strconv.FormatUint(uint64(e.Code), 16) + ")"
 }

@@ -14,6 +14,15 @@ const (
 	BrokerHeaderSize = 6 // B→C: kind u8, len/id u32, realtime/code u8
 )
 
+// Size limits (PROTOCOL.md §10). The encoders cannot report a length that
+// does not fit (they return only the grown buffer), so a sender checks its
+// data against MaxDataLen first; upstream's Rust client silently truncates
+// the length instead, which desynchronises the stream.
+const (
+	MaxDataLen = 1<<32 - 1 // data length field is a u32
+	MaxNameLen = 1<<16 - 1 // handshake name length is a u16
+)
+
 // SecondarySep separates a primary client name from a secondary suffix.
 const SecondarySep = "%%"
 
@@ -38,6 +47,7 @@ func (op Op) Valid() bool {
 	return op <= OpPublishFor || op == OpMessage || op == OpBroadcast
 }
 
+// String returns upstream's name for op, or op(0xNN) for an unknown value.
 func (op Op) String() string {
 	switch op {
 	case OpNop:
@@ -74,6 +84,16 @@ const (
 	KindAck       Kind = 0xFE
 )
 
+// Valid reports whether k is a kind a broker sends (PROTOCOL.md §3.3).
+func (k Kind) Valid() bool {
+	switch k {
+	case KindNop, KindPublish, KindMessage, KindBroadcast, KindAck:
+		return true
+	}
+	return false
+}
+
+// String returns upstream's name for k, or kind(0xNN) for an unknown value.
 func (k Kind) String() string {
 	switch k {
 	case KindNop:
@@ -107,6 +127,7 @@ func (q QoS) NeedsAck() bool { return q&1 != 0 }
 // IsRealtime reports whether frames sent with q are flushed at once.
 func (q QoS) IsRealtime() bool { return q&2 != 0 }
 
+// String returns upstream's name for q.
 func (q QoS) String() string {
 	switch q {
 	case QoSNo:
@@ -121,5 +142,6 @@ func (q QoS) String() string {
 	return "qos(" + strconv.Itoa(int(q)) + ")"
 }
 
-// Flags builds the flags byte of a client header.
+// Flags builds the flags byte of a client header: op | qos<<6. Bits of op
+// above the low 6 would corrupt the QoS; every Op constant fits.
 func Flags(op Op, qos QoS) byte { return byte(op) | byte(qos&3)<<6 }

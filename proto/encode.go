@@ -2,6 +2,11 @@ package proto
 
 import "encoding/binary"
 
+// Client→broker encoders (PROTOCOL.md §5). Each appends one whole frame to
+// dst and returns the extended buffer, like strconv.Append*: with enough
+// capacity in dst they do not allocate. The caller keeps the data length
+// within MaxDataLen (§10); the length field is u32 and is not checked here.
+
 // AppendClientHeader appends a 9-byte client→broker header.
 func AppendClientHeader(dst []byte, id uint32, op Op, qos QoS, dataLen uint32) []byte {
 	dst = binary.LittleEndian.AppendUint32(dst, id)
@@ -14,12 +19,20 @@ func AppendPing(dst []byte) []byte {
 	return append(dst, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 }
 
+// AppendTargetedHeader appends the header and `name 00` of a MESSAGE,
+// BROADCAST or PUBLISH frame whose payload, payloadLen bytes, the caller
+// writes next. This is upstream's "zero-copy" send: the RPC layer puts its
+// event header here and hands the params to a vectored write.
+func AppendTargetedHeader(dst []byte, id uint32, op Op, qos QoS, name []byte, payloadLen int) []byte {
+	dst = AppendClientHeader(dst, id, op, qos, uint32(len(name)+1+payloadLen))
+	dst = append(dst, name...)
+	return append(dst, 0)
+}
+
 // AppendTargeted appends a client frame whose data is `name 00 payload`:
 // MESSAGE (name = target), BROADCAST (mask) or PUBLISH (topic).
 func AppendTargeted(dst []byte, id uint32, op Op, qos QoS, name, payload []byte) []byte {
-	dst = AppendClientHeader(dst, id, op, qos, uint32(len(name)+1+len(payload)))
-	dst = append(dst, name...)
-	dst = append(dst, 0)
+	dst = AppendTargetedHeader(dst, id, op, qos, name, len(payload))
 	return append(dst, payload...)
 }
 
@@ -69,64 +82,22 @@ func AppendTopics(dst []byte, id uint32, op Op, qos QoS, topics ...[]byte) []byt
 	return dst
 }
 
-// AppendBrokerHeader appends a 6-byte broker→client data-frame header.
-func AppendBrokerHeader(dst []byte, kind Kind, dataLen uint32, realtime bool) []byte {
-	dst = append(dst, byte(kind))
-	dst = binary.LittleEndian.AppendUint32(dst, dataLen)
-	if realtime {
-		return append(dst, 1)
-	}
-	return append(dst, 0)
+// AppendSubscribe appends a SUBSCRIBE frame (see AppendTopics).
+func AppendSubscribe(dst []byte, id uint32, qos QoS, topics ...[]byte) []byte {
+	return AppendTopics(dst, id, OpSubscribe, qos, topics...)
 }
 
-// DeliveryLen is the data length of a broker→client delivery: sender 00
-// [topic 00] payload. topic is nil for MESSAGE and BROADCAST.
-func DeliveryLen(kind Kind, sender, topic []byte, payloadLen int) int {
-	n := len(sender) + 1 + payloadLen
-	if kind == KindPublish {
-		n += len(topic) + 1
-	}
-	return n
+// AppendUnsubscribe appends an UNSUBSCRIBE frame (see AppendTopics).
+func AppendUnsubscribe(dst []byte, id uint32, qos QoS, topics ...[]byte) []byte {
+	return AppendTopics(dst, id, OpUnsubscribe, qos, topics...)
 }
 
-// AppendDelivery appends a broker→client MESSAGE, BROADCAST or PUBLISH frame.
-// topic is used only for KindPublish.
-func AppendDelivery(dst []byte, kind Kind, realtime bool, sender, topic, payload []byte) []byte {
-	dst = AppendBrokerHeader(dst, kind, uint32(DeliveryLen(kind, sender, topic, len(payload))), realtime)
-	dst = append(dst, sender...)
-	dst = append(dst, 0)
-	if kind == KindPublish {
-		dst = append(dst, topic...)
-		dst = append(dst, 0)
-	}
-	return append(dst, payload...)
+// AppendExclude appends an EXCLUDE frame (see AppendTopics).
+func AppendExclude(dst []byte, id uint32, qos QoS, topics ...[]byte) []byte {
+	return AppendTopics(dst, id, OpExclude, qos, topics...)
 }
 
-// AppendAck appends a 6-byte ACK.
-func AppendAck(dst []byte, id uint32, code Code) []byte {
-	dst = append(dst, byte(KindAck))
-	dst = binary.LittleEndian.AppendUint32(dst, id)
-	return append(dst, byte(code))
-}
-
-// AppendBrokerPing appends the 6-zero-byte broker ping.
-func AppendBrokerPing(dst []byte) []byte {
-	return append(dst, 0, 0, 0, 0, 0, 0)
-}
-
-// SplitDelivery splits the data of a broker→client frame into sender, topic
-// (KindPublish only) and payload views.
-func SplitDelivery(kind Kind, data []byte) (sender, topic, payload []byte, err error) {
-	sender, rest, err := SplitTarget(data)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	if kind != KindPublish {
-		return sender, nil, rest, nil
-	}
-	topic, payload, err = SplitTarget(rest)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return sender, topic, payload, nil
+// AppendUnexclude appends an UNEXCLUDE frame (see AppendTopics).
+func AppendUnexclude(dst []byte, id uint32, qos QoS, topics ...[]byte) []byte {
+	return AppendTopics(dst, id, OpUnexclude, qos, topics...)
 }

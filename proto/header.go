@@ -55,7 +55,8 @@ type BrokerHeader struct {
 	Code     Code   // ACK only
 }
 
-// DecodeBrokerHeader decodes the first 6 bytes of b.
+// DecodeBrokerHeader decodes the first 6 bytes of b: ErrShortHeader when b
+// is shorter, ErrUnknownKind for a kind byte upstream clients reject.
 func DecodeBrokerHeader(b []byte) (BrokerHeader, error) {
 	if len(b) < BrokerHeaderSize {
 		return BrokerHeader{}, ErrShortHeader

@@ -6,7 +6,7 @@ import (
 )
 
 // SplitTarget splits MESSAGE / BROADCAST / PUBLISH data (`name 00 payload`)
-// into views. The first part must be valid UTF-8.
+// into views. The first part must be valid UTF-8; the payload may hold 00.
 func SplitTarget(data []byte) (target, payload []byte, err error) {
 	i := bytes.IndexByte(data, 0)
 	if i < 0 {
@@ -15,7 +15,8 @@ func SplitTarget(data []byte) (target, payload []byte, err error) {
 	if !utf8.Valid(data[:i]) {
 		return nil, nil, ErrInvalidUTF8
 	}
-	return data[:i], data[i+1:], nil
+	// Capped so that appending to the name cannot overwrite the payload.
+	return data[:i:i], data[i+1:], nil
 }
 
 // SplitPublishFor splits PUBLISH_FOR data (`topic 00 receiver 00 payload`).
@@ -32,7 +33,7 @@ func SplitPublishFor(data []byte) (topic, receiver, payload []byte, err error) {
 	if !utf8.Valid(data[:i]) || !utf8.Valid(rest[:j]) {
 		return nil, nil, nil, ErrInvalidUTF8
 	}
-	return data[:i], rest[:j], rest[j+1:], nil
+	return data[:i:i], rest[:j:j], rest[j+1:], nil
 }
 
 // CheckNopData validates the data of an op-0 frame with QoS bits: it must
@@ -44,45 +45,64 @@ func CheckNopData(data []byte) error {
 	return nil
 }
 
-// TopicIter walks the 00-separated topic list of SUBSCRIBE, UNSUBSCRIBE,
-// EXCLUDE and UNEXCLUDE frames exactly as upstream splits it: empty data is
-// one empty topic, a trailing 00 adds an empty topic, 00 00 adds one between.
-// The zero value is not usable; start with Topics(data).
-type TopicIter struct {
-	rest []byte
-	done bool
+// ClientData is the data of a client→broker frame split per op, as views
+// into the frame data. Fields the op does not have are nil.
+type ClientData struct {
+	Target   []byte // MESSAGE target (full name) or BROADCAST mask
+	Topic    []byte // PUBLISH and PUBLISH_FOR topic
+	Receiver []byte // PUBLISH_FOR receiver (a primary name)
+	Payload  []byte // MESSAGE, BROADCAST, PUBLISH, PUBLISH_FOR
+	Topics   []byte // SUBSCRIBE, UNSUBSCRIBE, EXCLUDE, UNEXCLUDE: walk with Topics
 }
 
-// Topics returns an iterator over data.
-func Topics(data []byte) TopicIter { return TopicIter{rest: data} }
-
-// Next returns the next topic view; ok is false after the last one. Validate
-// UTF-8 with utf8.Valid where the op requires it (the rules differ per op).
-func (it *TopicIter) Next() (topic []byte, ok bool) {
-	if it.done {
-		return nil, false
+// SplitData splits the data of a client frame with the given op (PROTOCOL.md
+// §5.2). Names, topics, masks and receivers are checked for UTF-8; topic
+// lists are not, because the ops differ in what they apply before failing
+// (§9): SUBSCRIBE checks ValidTopics first, the others check per topic.
+// An op-0 frame with QoS bits only has to contain a 00 and yields nothing.
+func SplitData(op Op, data []byte) (d ClientData, err error) {
+	switch op {
+	case OpMessage, OpBroadcast:
+		d.Target, d.Payload, err = SplitTarget(data)
+	case OpPublish:
+		d.Topic, d.Payload, err = SplitTarget(data)
+	case OpPublishFor:
+		d.Topic, d.Receiver, d.Payload, err = SplitPublishFor(data)
+	case OpSubscribe, OpUnsubscribe, OpExclude, OpUnexclude:
+		d.Topics = data
+	case OpNop:
+		err = CheckNopData(data)
+	default:
+		err = ErrUnknownOp
 	}
-	i := bytes.IndexByte(it.rest, 0)
-	if i < 0 {
-		it.done = true
-		return it.rest, true
+	if err != nil {
+		return ClientData{}, err
 	}
-	topic = it.rest[:i]
-	it.rest = it.rest[i+1:]
-	return topic, true
+	return d, nil
 }
 
-// ValidTopics reports whether every topic of a topic list is valid UTF-8
-// (SUBSCRIBE checks all before applying any).
-func ValidTopics(data []byte) bool { return utf8.Valid(data) }
-
-// PrimaryName returns the part of name before the first "%%".
-func PrimaryName(name []byte) []byte {
-	if i := bytes.Index(name, []byte(SecondarySep)); i >= 0 {
-		return name[:i]
+// SplitDelivery splits the data of a broker→client frame into sender, topic
+// (KindPublish only) and payload views (PROTOCOL.md §6.2). Sender and topic
+// must be valid UTF-8, as upstream clients require. ACK and NOP carry no data:
+// for them, and for unknown kinds, it fails with ErrUnknownKind.
+func SplitDelivery(kind Kind, data []byte) (sender, topic, payload []byte, err error) {
+	switch kind {
+	case KindMessage, KindBroadcast:
+		sender, payload, err = SplitTarget(data)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		return sender, nil, payload, nil
+	case KindPublish:
+		sender, rest, err := SplitTarget(data)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		topic, payload, err = SplitTarget(rest)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		return sender, topic, payload, nil
 	}
-	return name
+	return nil, nil, nil, ErrUnknownKind
 }
-
-// IsSecondary reports whether name contains "%%".
-func IsSecondary(name []byte) bool { return bytes.Contains(name, []byte(SecondarySep)) }

@@ -1,43 +1,128 @@
 package topictrie
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
-// Names is the broadcast index over registered client names. All methods
-// are safe from any goroutine.
+// Names is the broadcast index over registered client names (ROUTING.md
+// §5.1): a trie of `.`-separated chunks, so a mask with a literal prefix
+// visits only the names under that prefix. Full names are indexed as they
+// are, secondaries included (`app.x%%1` is the chunk `x%%1` after `app`),
+// as are names with an empty first chunk (`.broker`).
 //
-// TEMPORARY reference implementation (mutex + scan); replaced by an index
-// that does not scan every name when the mask has a literal prefix.
+// All methods are safe from any goroutine. Match and Len never block and
+// never allocate: they read an immutable snapshot behind an atomic pointer.
+// Add and Remove serialize on an internal mutex.
 type Names struct {
-	mu    sync.RWMutex
-	names map[string]uint32
+	root  atomic.Pointer[node] // current snapshot; nil when empty
+	count atomic.Int64         // registered names
+	mu    sync.Mutex           // serializes writers
 }
 
-// NewNames returns an empty index.
-func NewNames() *Names { return &Names{names: map[string]uint32{}} }
+// NewNames returns an empty index. The zero Names is also ready to use.
+func NewNames() *Names { return &Names{} }
+
+// Len returns the number of registered names. Safe from any goroutine;
+// never blocks.
+func (n *Names) Len() int { return int(n.count.Load()) }
 
 // Add registers name for id (replacing any previous id of that name).
+// Safe from any goroutine.
 func (n *Names) Add(name []byte, id uint32) {
 	n.mu.Lock()
-	n.names[string(name)] = id
-	n.mu.Unlock()
+	defer n.mu.Unlock()
+	e := edit{syn: nameSyntax, op: opSet, id: id}
+	root, ok := e.update(n.root.Load(), string(name), false)
+	if !ok {
+		return
+	}
+	n.root.Store(root)
+	if e.new {
+		n.count.Add(1)
+	}
 }
 
-// Remove unregisters name if it is held by id.
+// Remove unregisters name if it is held by id. Safe from any goroutine.
 func (n *Names) Remove(name []byte, id uint32) {
 	n.mu.Lock()
-	if cur, ok := n.names[string(name)]; ok && cur == id {
-		delete(n.names, string(name))
+	defer n.mu.Unlock()
+	e := edit{syn: nameSyntax, op: opRemoveIf, id: id}
+	root, ok := e.update(n.root.Load(), string(name), false)
+	if !ok {
+		return
 	}
-	n.mu.Unlock()
+	n.root.Store(root)
+	n.count.Add(-1)
 }
 
-// Match appends the id of every name matching mask to dst.
+// Match appends the id of every name matching mask to dst and returns the
+// extended slice. Safe from any goroutine; never blocks, never allocates
+// beyond growing dst.
 func (n *Names) Match(mask []byte, dst []uint32) []uint32 {
-	n.mu.RLock()
-	defer n.mu.RUnlock()
-	for name, id := range n.names {
-		if MatchName(mask, []byte(name)) {
-			dst = append(dst, id)
+	if root := n.root.Load(); root != nil {
+		dst = matchMask(root, mask, dst)
+	}
+	return dst
+}
+
+// matchMask appends the names below n matching the remaining mask (at
+// least one chunk).
+func matchMask(n *node, mask []byte, dst []uint32) []uint32 {
+	for {
+		chunk, rest, more := cut(mask, '.')
+		switch string(chunk) {
+		case "*": // one or more chunks; the rest of the mask is ignored
+			return appendBelow(n.kids, dst)
+		case "?":
+			return matchEachChild(n.kids, rest, more, dst)
+		}
+		if n.kids == nil {
+			return dst
+		}
+		c := n.kids.find(chunk)
+		if c == nil {
+			return dst
+		}
+		if !more {
+			return append(dst, c.ends()...)
+		}
+		n, mask = c, rest
+	}
+}
+
+// matchEachChild matches every child in t against the rest of the mask
+// (more: at least one chunk remains; otherwise the child itself must be a
+// name).
+func matchEachChild(t *table, rest []byte, more bool, dst []uint32) []uint32 {
+	if t == nil {
+		return dst
+	}
+	for i := range t.slots {
+		s := &t.slots[i]
+		switch {
+		case s.sub != nil:
+			dst = matchEachChild(s.sub, rest, more, dst)
+		case more:
+			dst = matchMask(s.child, rest, dst)
+		default:
+			dst = append(dst, s.child.ends()...)
+		}
+	}
+	return dst
+}
+
+// appendBelow appends every name at or below the children in t.
+func appendBelow(t *table, dst []uint32) []uint32 {
+	if t == nil {
+		return dst
+	}
+	for i := range t.slots {
+		if s := &t.slots[i]; s.sub != nil {
+			dst = appendBelow(s.sub, dst)
+		} else {
+			dst = append(dst, s.child.ends()...)
+			dst = appendBelow(s.child.kids, dst)
 		}
 	}
 	return dst

@@ -1,84 +1,110 @@
 package topictrie
 
 import (
-	"bytes"
 	"sync"
 	"sync/atomic"
 )
 
-// PatternSet is a small set of topic patterns (a client's exclusions).
-// Match is lock-free and safe from any goroutine; Add and Remove are
-// serialized internally.
+// PatternSet is a set of topic patterns with the subscription syntax and
+// rules (ROUTING.md §4.1): a client's exclusions (§7). Distinct strings are
+// distinct members, so removing `a/#/x` keeps `a/#`.
+//
+// The zero PatternSet is empty and ready to use; it must not be copied
+// after first use. All methods are safe from any goroutine. Match and Len
+// never block and never allocate: they read an immutable trie behind an
+// atomic pointer. Add, Remove and Clear serialize on an internal mutex.
 type PatternSet struct {
-	mu   sync.Mutex
-	list atomic.Pointer[[][]byte]
+	root  atomic.Pointer[node] // trie of the patterns (id 0 each); nil when empty
+	count atomic.Int32         // number of patterns
+
+	mu   sync.Mutex  // serializes writers; guards pats
+	pats patternList // the pattern strings
 }
 
 // Add inserts pattern; it reports false if it was already present.
+// Safe from any goroutine.
 func (p *PatternSet) Add(pattern []byte) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	var cur [][]byte
-	if l := p.list.Load(); l != nil {
-		cur = *l
+	if p.pats.has(pattern) {
+		return false
 	}
-	for _, x := range cur {
-		if bytes.Equal(x, pattern) {
-			return false
-		}
-	}
-	n := make([][]byte, len(cur), len(cur)+1)
-	copy(n, cur)
-	n = append(n, bytes.Clone(pattern))
-	p.list.Store(&n)
+	s := string(pattern)
+	e := edit{syn: topicSyntax, op: opAdd}
+	root, _ := e.update(p.root.Load(), s, false)
+	p.root.Store(root)
+	p.pats.add(s)
+	p.count.Add(1)
 	return true
 }
 
 // Remove deletes pattern; it reports false if it was absent.
+// Safe from any goroutine.
 func (p *PatternSet) Remove(pattern []byte) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	l := p.list.Load()
-	if l == nil {
+	if !p.pats.remove(pattern) {
 		return false
 	}
-	for i, x := range *l {
-		if bytes.Equal(x, pattern) {
-			n := make([][]byte, 0, len(*l)-1)
-			n = append(n, (*l)[:i]...)
-			n = append(n, (*l)[i+1:]...)
-			p.list.Store(&n)
-			return true
-		}
-	}
-	return false
+	e := edit{syn: topicSyntax, op: opRemove}
+	root, _ := e.update(p.root.Load(), string(pattern), false)
+	p.root.Store(root)
+	p.count.Add(-1)
+	return true
 }
 
-// Clear removes every pattern.
+// Clear removes every pattern. Safe from any goroutine.
 func (p *PatternSet) Clear() {
 	p.mu.Lock()
-	p.list.Store(nil)
+	p.root.Store(nil)
+	p.pats.reset()
+	p.count.Store(0)
 	p.mu.Unlock()
 }
 
-// Len returns the number of patterns.
-func (p *PatternSet) Len() int {
-	if l := p.list.Load(); l != nil {
-		return len(*l)
-	}
-	return 0
+// Len returns the number of patterns. Safe from any goroutine; never blocks.
+func (p *PatternSet) Len() int { return int(p.count.Load()) }
+
+// Match reports whether any pattern matches topic. Safe from any goroutine;
+// never blocks, never allocates.
+func (p *PatternSet) Match(topic []byte) bool {
+	root := p.root.Load()
+	return root != nil && matchAny(root, topic)
 }
 
-// Match reports whether any pattern matches topic.
-func (p *PatternSet) Match(topic []byte) bool {
-	l := p.list.Load()
-	if l == nil {
-		return false
-	}
-	for _, x := range *l {
-		if MatchTopic(x, topic) {
+// matchAny reports whether any pattern below n matches the remaining topic
+// (at least one segment).
+func matchAny(n *node, topic []byte) bool {
+	for {
+		if len(n.tails()) > 0 {
 			return true
 		}
+		seg, rest, more := cut(topic, '/')
+		var next *node
+		if n.kids != nil {
+			next = n.kids.find(seg)
+		}
+		if p := n.plus; p != nil {
+			switch {
+			case !more:
+				if p.nEnd > 0 {
+					return true
+				}
+			case next == nil:
+				n, topic = p, rest
+				continue
+			default:
+				if matchAny(p, rest) {
+					return true
+				}
+			}
+		}
+		if next == nil {
+			return false
+		}
+		if !more {
+			return next.nEnd > 0
+		}
+		n, topic = next, rest
 	}
-	return false
 }

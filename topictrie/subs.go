@@ -1,68 +1,106 @@
 package topictrie
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
-// Subs is a concurrent index of subscription patterns to subscriber ids.
-// All methods are safe from any goroutine.
+// Subs is the subscription index: topic patterns (ROUTING.md §4.1) to
+// subscriber ids. Each distinct pattern string of an id is its own
+// subscription: `a/#` and `a/#/x` match the same topics, but unsubscribing
+// one leaves the other (DECISIONS.md: upstream's shared slot is not
+// reproduced).
 //
-// TEMPORARY reference implementation (mutex + scan); replaced by the
-// lock-free trie with the same API.
+// All methods are safe from any goroutine. Match never blocks and never
+// allocates once dst and the Scratch are warm: it reads an immutable
+// snapshot behind an atomic pointer, so it sees either all or none of each
+// Subscribe, Unsubscribe or UnsubscribeAll. Writers serialize on an internal
+// mutex and publish a new snapshot that shares every untouched node.
+//
+// Ids are small and dense (the caller allocates and reuses them): per-id
+// state lives in slices indexed by id.
 type Subs struct {
-	mu   sync.RWMutex
-	pats map[string]map[uint32]struct{}
+	root  atomic.Pointer[node] // current snapshot; nil when empty
+	count atomic.Int64         // (pattern, id) subscriptions
+
+	mu   sync.Mutex    // serializes writers; guards byID
+	byID []patternList // the pattern strings of each id
 }
 
-// NewSubs returns an empty index.
-func NewSubs() *Subs { return &Subs{pats: map[string]map[uint32]struct{}{}} }
+// NewSubs returns an empty index. The zero Subs is also ready to use.
+func NewSubs() *Subs { return &Subs{} }
+
+// Len returns the number of (pattern, id) subscriptions. Safe from any
+// goroutine; never blocks.
+func (s *Subs) Len() int { return int(s.count.Load()) }
 
 // Subscribe adds pattern for id; it reports false if it was already there.
+// Safe from any goroutine.
 func (s *Subs) Subscribe(pattern []byte, id uint32) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m := s.pats[string(pattern)]
-	if m == nil {
-		m = map[uint32]struct{}{}
-		s.pats[string(pattern)] = m
+	if int(id) >= len(s.byID) {
+		s.byID = append(s.byID, make([]patternList, int(id)+1-len(s.byID))...)
 	}
-	if _, ok := m[id]; ok {
+	pl := &s.byID[id]
+	if pl.has(pattern) {
 		return false
 	}
-	m[id] = struct{}{}
+	p := string(pattern) // owned copy; new nodes' segments point into it
+	e := edit{syn: topicSyntax, op: opAdd, id: id}
+	root, _ := e.update(s.root.Load(), p, false)
+	s.root.Store(root)
+	pl.add(p)
+	s.count.Add(1)
 	return true
 }
 
 // Unsubscribe removes pattern for id; it reports false if it was not there.
+// Safe from any goroutine.
 func (s *Subs) Unsubscribe(pattern []byte, id uint32) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m := s.pats[string(pattern)]
-	if _, ok := m[id]; !ok {
+	if int(id) >= len(s.byID) || !s.byID[id].remove(pattern) {
 		return false
 	}
-	delete(m, id)
-	if len(m) == 0 {
-		delete(s.pats, string(pattern))
-	}
+	e := edit{syn: topicSyntax, op: opRemove, id: id}
+	root, _ := e.update(s.root.Load(), string(pattern), false)
+	s.root.Store(root)
+	s.count.Add(-1)
 	return true
 }
 
-// UnsubscribeAll removes every pattern of id.
+// UnsubscribeAll removes every pattern of id, as one atomic change for
+// Match. Safe from any goroutine.
 func (s *Subs) UnsubscribeAll(id uint32) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for p, m := range s.pats {
-		delete(m, id)
-		if len(m) == 0 {
-			delete(s.pats, p)
-		}
+	if int(id) >= len(s.byID) || s.byID[id].len() == 0 {
+		return
 	}
+	pats := s.byID[id].all()
+	e := edit{syn: topicSyntax, op: opRemove, id: id}
+	root := s.root.Load()
+	for _, p := range pats {
+		root, _ = e.update(root, p, false)
+	}
+	s.root.Store(root)
+	s.byID[id].reset()
+	s.count.Add(-int64(len(pats)))
 }
 
-// Scratch is per-goroutine matching state (dedup marks). Not safe for
-// concurrent use; keep one per routing goroutine or take it from a pool.
+// Scratch is per-goroutine matching state: dedup marks indexed by id and
+// cached segment hashes. Not safe for concurrent use; keep one per routing
+// goroutine or take it from a pool. It grows to the largest id seen.
 type Scratch struct {
-	seen  []uint32
+	seen   []uint32  // per id: the epoch of the match that last emitted it
+	epoch  uint32    // current match
+	hashes []segHash // per topic depth: the segment's hash, if computed
+}
+
+type segHash struct {
 	epoch uint32
+	h     uint64
 }
 
 // NewScratch returns matching state.
@@ -72,6 +110,7 @@ func (sc *Scratch) begin() {
 	sc.epoch++
 	if sc.epoch == 0 {
 		clear(sc.seen)
+		clear(sc.hashes)
 		sc.epoch = 1
 	}
 }
@@ -90,20 +129,70 @@ func (sc *Scratch) mark(id uint32) bool {
 	return true
 }
 
-// Match appends to dst the id of every subscriber with at least one pattern
-// matching topic, each id once, and returns the extended slice.
-func (s *Subs) Match(topic []byte, sc *Scratch, dst []uint32) []uint32 {
-	sc.begin()
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	for p, m := range s.pats {
-		if MatchTopic([]byte(p), topic) {
-			for id := range m {
-				if sc.mark(id) {
-					dst = append(dst, id)
-				}
-			}
+func (sc *Scratch) emit(ids []uint32, dst []uint32) []uint32 {
+	for _, id := range ids {
+		if sc.mark(id) {
+			dst = append(dst, id)
 		}
 	}
 	return dst
+}
+
+// child returns n's literal child for seg, the topic segment at depth d.
+func (sc *Scratch) child(t *table, seg []byte, d int) *node {
+	if t.bitmap == 0 {
+		return t.findLinear(seg)
+	}
+	if d >= len(sc.hashes) {
+		n := make([]segHash, d*2+8)
+		copy(n, sc.hashes)
+		sc.hashes = n
+	}
+	hc := &sc.hashes[d]
+	if hc.epoch != sc.epoch {
+		hc.epoch, hc.h = sc.epoch, hashBytes(seg)
+	}
+	return t.findHashed(seg, hc.h)
+}
+
+// Match appends to dst the id of every subscriber with at least one pattern
+// matching topic, each id once, and returns the extended slice. Safe from
+// any goroutine with a Scratch of its own; never blocks.
+func (s *Subs) Match(topic []byte, sc *Scratch, dst []uint32) []uint32 {
+	sc.begin()
+	if root := s.root.Load(); root != nil {
+		dst = sc.walk(root, topic, 0, dst)
+	}
+	return dst
+}
+
+// walk matches the remaining topic (at least one segment, starting at depth
+// d) below n.
+func (sc *Scratch) walk(n *node, topic []byte, d int, dst []uint32) []uint32 {
+	for {
+		dst = sc.emit(n.tails(), dst) // `#` takes the one or more segments left
+		seg, rest, more := cut(topic, '/')
+		var next *node
+		if n.kids != nil {
+			next = sc.child(n.kids, seg, d)
+		}
+		if p := n.plus; p != nil {
+			switch {
+			case !more:
+				dst = sc.emit(p.ends(), dst)
+			case next == nil:
+				n, topic, d = p, rest, d+1
+				continue
+			default:
+				dst = sc.walk(p, rest, d+1, dst)
+			}
+		}
+		if next == nil {
+			return dst
+		}
+		if !more {
+			return sc.emit(next.ends(), dst)
+		}
+		n, topic, d = next, rest, d+1
+	}
 }

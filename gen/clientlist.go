@@ -1,0 +1,107 @@
+package gen
+
+import "github.com/tinylib/msgp/msgp"
+
+// clientsKey is the only key of the client.list reply map.
+const clientsKey = "clients"
+
+// UnmarshalMsg decodes a client.list reply from the front of b into l and
+// returns the bytes after it. It implements msgp.Unmarshaler. Unknown keys
+// are skipped. Clients grows one entry at a time (reusing its capacity and
+// the entries' buffers), so the declared array length never causes an
+// allocation ahead of the data.
+func (l *ClientList) UnmarshalMsg(b []byte) ([]byte, error) {
+	n, o, err := msgp.ReadMapHeaderBytes(b)
+	if err != nil {
+		return b, msgp.WrapError(err)
+	}
+	for ; n > 0; n-- {
+		var key []byte
+		key, o, err = msgp.ReadMapKeyZC(o)
+		if err != nil {
+			return b, msgp.WrapError(err)
+		}
+		if string(key) != clientsKey {
+			if o, err = msgp.Skip(o); err != nil {
+				return b, msgp.WrapError(err)
+			}
+			continue
+		}
+		var cnt uint32
+		cnt, o, err = msgp.ReadArrayHeaderBytes(o)
+		if err != nil {
+			return b, msgp.WrapError(err, "Clients")
+		}
+		l.Clients = l.Clients[:0]
+		for i := uint32(0); i < cnt; i++ {
+			c := l.nextClient()
+			if o, err = c.UnmarshalMsg(o); err != nil {
+				return b, msgp.WrapError(err, "Clients", i)
+			}
+		}
+	}
+	return o, nil
+}
+
+// DecodeMsg reads a client.list reply from r into l. It implements
+// msgp.Decodable, with the same reuse and growth rules as UnmarshalMsg.
+func (l *ClientList) DecodeMsg(r *msgp.Reader) error {
+	n, err := r.ReadMapHeader()
+	if err != nil {
+		return msgp.WrapError(err)
+	}
+	for ; n > 0; n-- {
+		isClients, err := readKeyIs(r, clientsKey)
+		if err != nil {
+			return msgp.WrapError(err)
+		}
+		if !isClients {
+			if err = r.Skip(); err != nil {
+				return msgp.WrapError(err)
+			}
+			continue
+		}
+		cnt, err := r.ReadArrayHeader()
+		if err != nil {
+			return msgp.WrapError(err, "Clients")
+		}
+		l.Clients = l.Clients[:0]
+		for i := uint32(0); i < cnt; i++ {
+			c := l.nextClient()
+			if err = c.DecodeMsg(r); err != nil {
+				return msgp.WrapError(err, "Clients", i)
+			}
+		}
+	}
+	return nil
+}
+
+// nextClient extends Clients by one entry, reusing a previous entry (and its
+// buffers) when the capacity allows, and returns it.
+func (l *ClientList) nextClient() *ClientInfo {
+	if n := len(l.Clients); n < cap(l.Clients) {
+		l.Clients = l.Clients[:n+1]
+	} else {
+		l.Clients = append(l.Clients, ClientInfo{})
+	}
+	return &l.Clients[len(l.Clients)-1]
+}
+
+// readKeyIs reads a map key (`str` or `bin`, possibly empty) from r and
+// reports whether it equals want. Unlike msgp.Reader.ReadMapKeyPtr it accepts
+// the empty key and keys longer than the reader's buffer.
+func readKeyIs(r *msgp.Reader, want string) (bool, error) {
+	n, err := readStrHeader(r)
+	if err != nil {
+		return false, err
+	}
+	if int(n) != len(want) {
+		_, err = r.R.Skip(int(n))
+		return false, err
+	}
+	k, err := r.R.Next(int(n))
+	if err != nil {
+		return false, err
+	}
+	return string(k) == want, nil
+}
