@@ -32,3 +32,8 @@ func (b *Broker) announce(topic, subject string, data []byte) {
 	}
 	core.Publish(topic, payload, proto.QoSNo)
 }
+
+// Core returns the broker's core client (`.broker` unless replaced with
+// SetCore), through which embedders and busrtd's FIFO channel send frames
+// as the broker. Nil when there is none.
+func (b *Broker) Core() *EmbeddedClient { return b.core.Load() }

@@ -93,8 +93,7 @@ func (s *coreService) call(method, params []byte) (result []byte, code int16, er
 	case "client.list":
 		var filter *regexp.Regexp
 		if len(params) > 0 {
-			s.parms = gen.ClientListParams{}
-			if _, err := s.parms.UnmarshalMsg(params); err != nil {
+			if err := s.parms.UnmarshalParams(params); err != nil {
 				return nil, proto.RPCErrParse, []byte(err.Error())
 			}
 			if s.parms.Filter.Valid {

@@ -56,7 +56,7 @@ func (l *ClientList) DecodeMsg(r *msgp.Reader) error {
 			return msgp.WrapError(err)
 		}
 		if !isClients {
-			if err = r.Skip(); err != nil {
+			if err = skipValue(r, 0); err != nil {
 				return msgp.WrapError(err)
 			}
 			continue
@@ -85,23 +85,4 @@ func (l *ClientList) nextClient() *ClientInfo {
 		l.Clients = append(l.Clients, ClientInfo{})
 	}
 	return &l.Clients[len(l.Clients)-1]
-}
-
-// readKeyIs reads a map key (`str` or `bin`, possibly empty) from r and
-// reports whether it equals want. Unlike msgp.Reader.ReadMapKeyPtr it accepts
-// the empty key and keys longer than the reader's buffer.
-func readKeyIs(r *msgp.Reader, want string) (bool, error) {
-	n, err := readStrHeader(r)
-	if err != nil {
-		return false, err
-	}
-	if int(n) != len(want) {
-		_, err = r.R.Skip(int(n))
-		return false, err
-	}
-	k, err := r.R.Next(int(n))
-	if err != nil {
-		return false, err
-	}
-	return string(k) == want, nil
 }

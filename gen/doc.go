@@ -13,7 +13,9 @@
 //     Go string field allocates on every decode). Decoding copies into the
 //     destination's existing capacity.
 //   - the decoders of [ClientListParams], which accept both a map and a
-//     positional array, as upstream's rmp-serde does;
+//     positional array, as upstream's rmp-serde does, and of [ClientList],
+//     which grow the slice as entries arrive instead of trusting the
+//     declared length;
 //   - [ParamsFromArgs], the `key=value` → MessagePack map conversion of the
 //     CLI and the FIFO helper (RPC.md §7);
 //   - [MsgpackToJSON], the CLI's `MSGPACK:` printer.

@@ -192,7 +192,7 @@ func (s *paramSource) arrayHeader() (n uint32, err error) {
 // skip consumes the next value, whatever it is.
 func (s *paramSource) skip() (err error) {
 	if s.r != nil {
-		return s.r.Skip()
+		return skipValue(s.r, 0)
 	}
 	s.b, err = msgp.Skip(s.b)
 	return err

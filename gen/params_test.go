@@ -54,6 +54,10 @@ var paramsCases = []paramsCase{
 	{"truncated map", "81 a6 66 69", "", false, errTextDataEOF},
 	{"truncated value", "81 a6 66 69 6c 74 65 72", "", false, errTextMarkerEOF},
 	{"truncated array", "91", "", false, errTextMarkerEOF},
+	// msgp.Reader.Skip seeks over a bytes.Reader and would not notice this.
+	{"truncated unknown value", "81 a1 61 d9 30", "", false, errTextDataEOF},
+	{"truncated unknown key", "81 d9 30 61", "", false, errTextDataEOF},
+	{"truncated unknown ext", "81 a1 61 c7 05 01 00", "", false, errTextDataEOF},
 	{"str escapes", `a3 22 0a 01`, "", false, `invalid type: string "\"\n\u{1}", expected struct Params`},
 }
 

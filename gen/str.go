@@ -1,10 +1,6 @@
 package gen
 
-import (
-	"slices"
-
-	"github.com/tinylib/msgp/msgp"
-)
+import "github.com/tinylib/msgp/msgp"
 
 // Str is a byte string that is encoded as a MessagePack `str`.
 //
@@ -49,6 +45,7 @@ func (s Str) EncodeMsg(w *msgp.Writer) error {
 // capacity. It implements msgp.Decodable. The declared length is never
 // allocated ahead of the bytes that arrive: s grows in chunks as they are
 // read. r's string-length limit (msgp.Reader.SetMaxStringLength) applies.
+// On error the content of s is unspecified.
 func (s *Str) DecodeMsg(r *msgp.Reader) error {
 	n, err := readStrHeader(r)
 	if err != nil {
@@ -132,7 +129,7 @@ func (n NilStr) EncodeMsg(w *msgp.Writer) error {
 }
 
 // DecodeMsg reads `nil`, `str` or `bin` from r into n. It implements
-// msgp.Decodable.
+// msgp.Decodable. On error n is not Valid and n.Str is unspecified.
 func (n *NilStr) DecodeMsg(r *msgp.Reader) error {
 	if r.IsNil() {
 		if err := r.ReadNil(); err != nil {
@@ -196,53 +193,6 @@ func readStrView(b []byte) (v, o []byte, err error) {
 	default:
 		return nil, b, typeError(msgp.StrType, b)
 	}
-}
-
-// readStrHeader reads the header of a `str` or `bin` from r and returns the
-// length of its data.
-func readStrHeader(r *msgp.Reader) (uint32, error) {
-	lead, err := r.R.PeekByte()
-	if err != nil {
-		return 0, err
-	}
-	var n uint32
-	switch {
-	case isStrLead(lead):
-		n, err = r.ReadStringHeader()
-	case isBinLead(lead):
-		n, err = r.ReadBytesHeader()
-	default:
-		t, terr := r.NextType()
-		if terr != nil {
-			return 0, terr
-		}
-		return 0, msgp.TypeError{Method: msgp.StrType, Encoded: t}
-	}
-	if err != nil {
-		return 0, err
-	}
-	if uint64(n) > r.GetMaxStringLength() {
-		return 0, msgp.ErrLimitExceeded
-	}
-	return n, nil
-}
-
-// readChunk bounds how far dst grows ahead of the bytes actually read.
-const readChunk = 64 << 10
-
-// readChunked appends n bytes from r to dst, growing dst at most readChunk
-// bytes ahead of the data that arrived.
-func readChunked(r *msgp.Reader, dst []byte, n uint32) ([]byte, error) {
-	for left := int(n); left > 0; {
-		c := min(left, readChunk)
-		l := len(dst)
-		dst = slices.Grow(dst, c)[:l+c]
-		if _, err := r.ReadFull(dst[l:]); err != nil {
-			return dst[:l], err
-		}
-		left -= c
-	}
-	return dst, nil
 }
 
 // isStrLead reports whether lead starts a MessagePack `str`.

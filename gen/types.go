@@ -73,6 +73,10 @@ type ClientList struct {
 
 // Announcement is the payload of a broker announcement on `.broker/info`
 // (`reg`, `unreg`) or `.broker/warn` (`shutdown`), ROUTING.md §12.
+//
+// Decoding a payload without `d` into a reused value sets D to an empty Str
+// (the generated clearomitted code assigns Str{}, so D's buffer is dropped
+// and the next decode of a `d` allocates once).
 type Announcement struct {
 	S Str    `msg:"s"`          // subject: reg, unreg, shutdown or custom
 	D Str    `msg:"d,omitzero"` // data (the client name); the key is omitted when empty

@@ -300,4 +300,13 @@ func TestUnknownKeysSkipped(t *testing.T) {
 	l := h(t, "83 a1 78 01 a7 63 6c 69 65 6e 74 73 90 a0 02")
 	var cl, cd ClientList
 	decodeBoth(t, l, &cl, &cd)
+	// A truncated unknown value is an error on both paths (the stream path
+	// must not seek past the end of a bytes.Reader).
+	bad := h(t, "82 a1 78 d9 30 61 a7 63 6c 69 65 6e 74 73 90")[:6]
+	if _, err := cl.UnmarshalMsg(bad); err == nil {
+		t.Error("UnmarshalMsg accepted a truncated value")
+	}
+	if err := cd.DecodeMsg(newReader(bad)); err == nil {
+		t.Error("DecodeMsg accepted a truncated value")
+	}
 }

@@ -30,7 +30,9 @@ var (
 	ErrNoReceiverSep error = newMalformed("proto: broken frame: no 00 after the publish-for receiver", nil)
 	ErrInvalidUTF8   error = newMalformed("proto: string is not valid UTF-8", nil)
 	ErrFrameTooLarge error = newMalformed("proto: frame data exceeds the size limit", nil)
-	ErrShortFrame    error = newMalformed("proto: frame data shorter than its declared length", nil)
+	// ErrShortFrame is for a reader whose stream ended inside a frame body;
+	// NextClientFrame itself reports a partial frame as "need more".
+	ErrShortFrame error = newMalformed("proto: frame data shorter than its declared length", nil)
 )
 
 // Handshake errors (PROTOCOL.md §4).
