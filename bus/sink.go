@@ -39,7 +39,9 @@ func (f *Frame) AppendTo(dst []byte) []byte {
 // Client.Process for the frame being routed (so a transport can batch
 // flushes per read batch), or nil when the sender is an embedded client. A
 // transport should pass a per-loop *Scratch (its Owner field holding the
-// loop's own context), so that routing never allocates.
+// loop's own context), so that routing never allocates. Every Enqueue a
+// Process call causes with that origin runs synchronously inside Process, on
+// the caller's goroutine: a transport may rely on this to batch flushes.
 //
 // Enqueue returns proto.CodeOK when the frame was queued,
 // proto.CodeNotDelivered when the client's queue is full (the broker then
