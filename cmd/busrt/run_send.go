@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/busrt-go/busrt/proto"
+	"github.com/busrt-go/busrt/rtclient"
+)
+
+// payload returns args[i], or all of stdin when it is absent.
+func (c *cli) payload(args []string, i int) ([]byte, error) {
+	if len(args) > i {
+		return []byte(args[i]), nil
+	}
+	if c.inTerminal {
+		fmt.Fprintln(c.out, "Reading stdin, Ctrl-D to finish...")
+	}
+	b, err := io.ReadAll(c.in)
+	if err != nil {
+		return nil, fmt.Errorf("reading the payload from stdin: %w", err)
+	}
+	return b, nil
+}
+
+// oneShot connects, runs op with the operation timeout, and prints OK.
+func (c *cli) oneShot(ctx context.Context, what string, op func(ctx context.Context, cl *rtclient.SocketClient) error) error {
+	cl, err := c.connect(ctx, 0)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	octx, cancel := c.opContext(ctx)
+	defer cancel()
+	if err := op(octx, cl); err != nil {
+		return c.opError(what, err)
+	}
+	c.debugf("%s: acknowledged", what)
+	fmt.Fprintln(c.out, "OK")
+	return nil
+}
+
+func runSend(ctx context.Context, c *cli, _ *cmdOpts, args []string) error {
+	payload, err := c.payload(args, 1)
+	if err != nil {
+		return err
+	}
+	target := args[0]
+	if strings.ContainsAny(target, "*?") {
+		return c.oneShot(ctx, "broadcast to "+target, func(ctx context.Context, cl *rtclient.SocketClient) error {
+			return cl.Broadcast(ctx, target, payload, proto.QoSProcessed)
+		})
+	}
+	return c.oneShot(ctx, "send to "+target, func(ctx context.Context, cl *rtclient.SocketClient) error {
+		return cl.Send(ctx, target, payload, proto.QoSProcessed)
+	})
+}
+
+func runBroadcast(ctx context.Context, c *cli, _ *cmdOpts, args []string) error {
+	payload, err := c.payload(args, 1)
+	if err != nil {
+		return err
+	}
+	return c.oneShot(ctx, "broadcast to "+args[0], func(ctx context.Context, cl *rtclient.SocketClient) error {
+		return cl.Broadcast(ctx, args[0], payload, proto.QoSProcessed)
+	})
+}
+
+func runPublish(ctx context.Context, c *cli, _ *cmdOpts, args []string) error {
+	payload, err := c.payload(args, 1)
+	if err != nil {
+		return err
+	}
+	return c.oneShot(ctx, "publish to "+args[0], func(ctx context.Context, cl *rtclient.SocketClient) error {
+		return cl.Publish(ctx, args[0], payload, proto.QoSProcessed)
+	})
+}
+
+func runNotify(ctx context.Context, c *cli, _ *cmdOpts, args []string) error {
+	payload, err := c.payload(args, 1)
+	if err != nil {
+		return err
+	}
+	return c.oneShot(ctx, "notify "+args[0], func(ctx context.Context, cl *rtclient.SocketClient) error {
+		return rtclient.NewRPC(cl, rtclient.RPCConfig{}).Notify(ctx, args[0], payload, proto.QoSProcessed)
+	})
+}
