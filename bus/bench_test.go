@@ -148,4 +148,3 @@ func frameOf(b []byte) (proto.Header, []byte) {
 	h, _ := proto.DecodeHeader(b, 0)
 	return h, b[proto.ClientHeaderSize:]
 }
-

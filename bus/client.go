@@ -19,15 +19,19 @@ type Client struct {
 	source  string
 	port    string
 	sink    Sink
-	aaa     *ClientAAA   // copied at registration; nil = no AAA
+	aaa     *ClientAAA // copied at registration; nil = no AAA
 	excl    topictrie.PatternSet
 	subs    atomic.Int64 // subscriptions held (leak checks, stats)
 
 	// guarded by Broker.regMu
 	registered  atomic.Bool
-	primaryC    *Client            // secondaries: their primary
+	primaryC    *Client              // secondaries: their primary
 	secondaries map[*Client]struct{} // primaries: their registered secondaries
-	embedded    *EmbeddedClient     // non-nil for embedded clients
+	embedded    *EmbeddedClient      // non-nil for embedded clients
+
+	// inline answers socket senders' messages on the routing goroutine
+	// instead of queueing them (the built-in `.broker` service)
+	inline func(origin any, from *Client, realtime bool, payload []byte)
 
 	counters
 }

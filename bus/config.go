@@ -63,11 +63,11 @@ func (k ClientKind) String() string {
 // ConnInfo describes a socket client at registration.
 type ConnInfo struct {
 	Kind   ClientKind
-	Source string         // peer "ip:port" for TCP ("" for UNIX)
-	Port   string         // the listener's bind string
-	PeerIP netip.Addr     // zero for UNIX sockets (skips the AAA host check)
-	AAA    *AAAMap        // the listener's security map; nil = no AAA
-	Queue  int            // queue size of the listener; 0 = broker's QueueSize
+	Source string     // peer "ip:port" for TCP ("" for UNIX)
+	Port   string     // the listener's bind string
+	PeerIP netip.Addr // zero for UNIX sockets (skips the AAA host check)
+	AAA    *AAAMap    // the listener's security map; nil = no AAA
+	Queue  int        // queue size of the listener; 0 = broker's QueueSize
 }
 
 func (c *Config) logWarn(msg string, args ...any) {

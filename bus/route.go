@@ -33,7 +33,11 @@ func (c *Client) Process(origin any, h proto.Header, data []byte) error {
 		}
 		c.countIn(h.Len)
 		f := Frame{Kind: proto.KindMessage, Realtime: h.QoS.IsRealtime(), Sender: c.name, Payload: payload}
-		c.ack(origin, h, b.sendDirect(origin, target, &f, uint64(h.Len)))
+		code, rc := b.sendDirect(origin, target, &f, uint64(h.Len))
+		c.ack(origin, h, code)
+		if rc != nil && rc.inline != nil {
+			rc.inline(origin, c, f.Realtime, payload)
+		}
 	case proto.OpPublish:
 		topic, payload, err := proto.SplitTarget(data)
 		if err != nil {
@@ -150,6 +154,7 @@ type Scratch struct {
 	Owner any // the transport's per-loop context
 	sc    *topictrie.Scratch
 	ids   []uint32
+	svc   svcBuffers // `.broker` replies answered on this goroutine
 }
 
 // NewScratch returns routing state for one goroutine.
@@ -186,13 +191,20 @@ func (b *Broker) deliver(origin any, rc *Client, f *Frame, l uint64) proto.Code 
 	return code
 }
 
-// sendDirect delivers a MESSAGE to the exact target name.
-func (b *Broker) sendDirect(origin any, target []byte, f *Frame, l uint64) proto.Code {
+// sendDirect delivers a MESSAGE to the exact target name. A target served
+// inline (the built-in `.broker`) is returned instead of being queued to:
+// the caller runs it after queueing the sender's ACK.
+func (b *Broker) sendDirect(origin any, target []byte, f *Frame, l uint64) (proto.Code, *Client) {
 	rc := b.names.get(target)
 	if rc == nil || !rc.registered.Load() {
-		return proto.CodeNotRegistered
+		return proto.CodeNotRegistered, nil
 	}
-	return b.deliver(origin, rc, f, l)
+	if rc.inline != nil {
+		rc.wFrames.Add(1)
+		rc.wBytes.Add(l)
+		return proto.CodeOK, rc
+	}
+	return b.deliver(origin, rc, f, l), nil
 }
 
 // publish delivers a publication to every subscriber not excluding the

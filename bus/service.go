@@ -16,56 +16,76 @@ const Version = "0.1.0"
 // Author is reported by `.broker` `info`.
 const Author = "(c) 2026 busrt-go authors"
 
-// coreService serves the built-in `.broker` RPC API (RPC.md §6) from one
-// goroutine, in arrival order.
+// coreService serves the built-in `.broker` RPC API (RPC.md §6). Calls from
+// socket clients are answered inline on the routing goroutine, right after
+// the request's ACK is queued (no hand-off to another thread, and upstream's
+// usual order: ACK, then reply); calls from embedded clients arrive on the
+// service's queue and are answered by its goroutine.
 type coreService struct {
-	b     *Broker
-	e     *EmbeddedClient
-	reply []byte // reused reply buffer
-	body  []byte // reused msgpack buffer
-	list  gen.ClientList
-	parms gen.ClientListParams
+	b *Broker
+	e *EmbeddedClient
+	// the goroutine's reused buffers
+	reply, body []byte
+	list        gen.ClientList
+	parms       gen.ClientListParams
 }
 
 func startCoreService(b *Broker, e *EmbeddedClient) {
 	s := &coreService{b: b, e: e}
+	e.c.inline = s.handleInline
 	go s.run()
 }
 
 func (s *coreService) run() {
 	for d := range s.e.Frames() {
 		if d.Kind == proto.KindMessage {
-			s.handle(d)
+			var out svcBuffers
+			out.reply, out.body, out.list, out.parms = s.reply, s.body, s.list, s.parms
+			s.handle(nil, d.Sender, d.Realtime, d.Payload, &out)
+			s.reply, s.body, s.list, s.parms = out.reply, out.body, out.list, out.parms
 		}
 		d.Release()
 	}
 }
 
-func (s *coreService) handle(d *Delivery) {
-	ev, err := proto.ParseRPCEvent(d.Payload)
+// svcBuffers are the reply buffers of one routing goroutine (kept in its
+// Scratch) or of the service goroutine.
+type svcBuffers struct {
+	reply, body []byte
+	list        gen.ClientList
+	parms       gen.ClientListParams
+}
+
+func (s *coreService) handleInline(origin any, from *Client, realtime bool, payload []byte) {
+	rs, pooled := getScratch(origin)
+	s.handle(origin, from.name, realtime, payload, &rs.svc)
+	putScratch(rs, pooled)
+}
+
+func (s *coreService) handle(origin any, sender []byte, realtime bool, payload []byte, out *svcBuffers) {
+	ev, err := proto.ParseRPCEvent(payload)
 	if err != nil || ev.Type != proto.RPCRequest {
 		return // notifications and invalid payloads are ignored
 	}
 	qos := proto.QoSProcessed
-	if d.Realtime {
+	if realtime {
 		qos = proto.QoSRealtimeProcessed
 	}
-	result, code, errData := s.call(ev.Method, ev.Data)
+	result, code, errData := s.call(ev.Method, ev.Data, out)
 	if ev.CallID == 0 {
 		return
 	}
 	if code != 0 {
-		s.reply = proto.AppendRPCError(s.reply[:0], ev.CallID, code, errData)
+		out.reply = proto.AppendRPCError(out.reply[:0], ev.CallID, code, errData)
 	} else {
-		s.reply = proto.AppendRPCReply(s.reply[:0], ev.CallID, result)
+		out.reply = proto.AppendRPCReply(out.reply[:0], ev.CallID, result)
 	}
-	s.e.sendTo(d.Sender, s.reply, qos)
+	s.e.sendTo(origin, sender, out.reply, qos)
 }
 
 // call runs one method; code != 0 is an RPC error with errData.
-func (s *coreService) call(method, params []byte) (result []byte, code int16, errData []byte) {
-	m := string(method) // compiler does not allocate for switch on string(b)
-	if m == "benchmark.test" {
+func (s *coreService) call(method, params []byte, out *svcBuffers) (result []byte, code int16, errData []byte) {
+	if string(method) == "benchmark.test" {
 		return params, 0, nil
 	}
 	if !utf8.Valid(method) {
@@ -77,51 +97,51 @@ func (s *coreService) call(method, params []byte) (result []byte, code int16, er
 			return nil, proto.RPCErrInvalidParams, nil
 		}
 		ok := gen.OK{Ok: true}
-		s.body, _ = ok.MarshalMsg(s.body[:0])
+		out.body, _ = ok.MarshalMsg(out.body[:0])
 	case "info":
 		if len(params) > 0 {
 			return nil, proto.RPCErrInvalidParams, nil
 		}
 		info := gen.BrokerInfo{Author: gen.Str(Author), Version: gen.Str(Version)}
-		s.body, _ = info.MarshalMsg(s.body[:0])
+		out.body, _ = info.MarshalMsg(out.body[:0])
 	case "stats":
 		if len(params) > 0 {
 			return nil, proto.RPCErrInvalidParams, nil
 		}
 		st := s.b.Stats()
-		s.body, _ = st.MarshalMsg(s.body[:0])
+		out.body, _ = st.MarshalMsg(out.body[:0])
 	case "client.list":
 		var filter *regexp.Regexp
 		if len(params) > 0 {
-			if err := s.parms.UnmarshalParams(params); err != nil {
+			if err := out.parms.UnmarshalParams(params); err != nil {
 				return nil, proto.RPCErrParse, []byte(err.Error())
 			}
-			if s.parms.Filter.Valid {
-				re, err := regexp.Compile(string(s.parms.Filter.Str))
+			if out.parms.Filter.Valid {
+				re, err := regexp.Compile(string(out.parms.Filter.Str))
 				if err != nil {
 					return nil, proto.RPCErrParse, []byte(err.Error())
 				}
 				filter = re
 			}
 		}
-		s.list = s.b.ClientList(filter, s.list)
-		s.body, _ = s.list.MarshalMsg(s.body[:0])
+		out.list = s.b.ClientList(filter, out.list)
+		out.body, _ = out.list.MarshalMsg(out.body[:0])
 	default:
 		return nil, proto.RPCErrMethodNotFound, nil
 	}
-	return s.body, 0, nil
+	return out.body, 0, nil
 }
 
 // sendTo sends a direct message to a target given as bytes (replies go to
-// the caller's full name).
-func (e *EmbeddedClient) sendTo(target, payload []byte, qos proto.QoS) {
+// the caller's full name), with the routing origin of the call it answers.
+func (e *EmbeddedClient) sendTo(origin any, target, payload []byte, qos proto.QoS) {
 	e.countIn(len(payload))
 	rc := e.b.names.get(target)
 	if rc == nil || !rc.registered.Load() {
 		return
 	}
 	f := Frame{Kind: proto.KindMessage, Realtime: qos.IsRealtime(), Sender: e.c.name, Payload: payload}
-	e.b.deliver(nil, rc, &f, uint64(len(payload)))
+	e.b.deliver(origin, rc, &f, uint64(len(payload)))
 }
 
 // Stats returns the broker-wide counters (ROUTING.md §11): the sum over
