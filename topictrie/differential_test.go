@@ -20,6 +20,14 @@ var (
 		}
 		return s
 	}()
+	// longSegs are all longer than shortMax: their hashes can be narrowed.
+	longSegs = func() []string {
+		s := []string{"", "+", "#", "?", "*"}
+		for i := range 60 {
+			s = append(s, fmt.Sprintf("long-segment-%d", i))
+		}
+		return s
+	}()
 )
 
 // randPath joins 1..maxSegs segments from alpha with sep, dropping segments
@@ -44,7 +52,7 @@ func randTopic(r *rand.Rand, alpha []string, maxSegs int) string {
 
 func TestMatchFuncsAgainstReference(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	for range 200000 {
+	for range 100000 {
 		p, tp := randPath(r, narrowSegs, "/", 5), randTopic(r, narrowSegs, 5)
 		if MatchTopic([]byte(p), []byte(tp)) != refMatchTopic(p, tp) {
 			t.Fatalf("MatchTopic(%q, %q) disagrees with the reference", p, tp)
@@ -80,14 +88,18 @@ func TestSubsDifferential(t *testing.T) {
 	}
 }
 
-// TestSubsDifferentialCollisions repeats the differential test with segment
-// hashes narrowed to 3 bits: hashed tables nest down to collision lists.
+// TestSubsDifferentialCollisions repeats the differential tests with the
+// hashes of long segments narrowed to 3 bits: hashed tables nest down to
+// collision lists.
 func TestSubsDifferentialCollisions(t *testing.T) {
 	defer func(m uint64) { hashMask = m }(hashMask)
 	hashMask = 0b111
-	subsDifferential(t, diffCase{"wide", wideSegs, 3, 20, 6000}, 99)
-	namesDifferential(t, diffCase{"wide", wideSegs, 3, 20, 6000}, 99)
-	patternSetDifferential(t, diffCase{"wide", wideSegs, 3, 1, 6000}, 99)
+	c := diffCase{"long", longSegs, 3, 20, 6000}
+	subsDifferential(t, c, 99)
+	namesDifferential(t, c, 99)
+	patternSetDifferential(t, c, 99)
+	mixed := diffCase{"mixed", append(slices.Clone(longSegs), wideSegs...), 3, 20, 6000}
+	subsDifferential(t, mixed, 98)
 }
 
 func subsDifferential(t *testing.T, c diffCase, seed uint64) {
@@ -100,12 +112,12 @@ func subsDifferential(t *testing.T, c diffCase, seed uint64) {
 	for op := range c.ops {
 		id := uint32(r.IntN(c.ids))
 		switch k := r.IntN(100); {
-		case k < 45:
+		case k < 40:
 			p := randPattern()
 			if got, want := s.Subscribe([]byte(p), id), model.subscribe(p, id); got != want {
 				t.Fatalf("op %d: Subscribe(%q, %d) = %v, want %v", op, p, id, got, want)
 			}
-		case k < 75:
+		case k < 80:
 			p := randPattern()
 			if ps := model[id]; len(ps) > 0 && r.IntN(4) > 0 { // mostly a held one
 				keys := make([]string, 0, len(ps))
@@ -118,7 +130,7 @@ func subsDifferential(t *testing.T, c diffCase, seed uint64) {
 			if got, want := s.Unsubscribe([]byte(p), id), model.unsubscribe(p, id); got != want {
 				t.Fatalf("op %d: Unsubscribe(%q, %d) = %v, want %v", op, p, id, got, want)
 			}
-		case k < 78:
+		case k < 83:
 			s.UnsubscribeAll(id)
 			delete(model, id)
 		default:
@@ -139,7 +151,7 @@ func subsDifferential(t *testing.T, c diffCase, seed uint64) {
 // a fresh index built from model holds.
 func checkSubs(t *testing.T, s *Subs, model subsModel) {
 	t.Helper()
-	n, _, err := checkTrie(s.root.Load())
+	n, _, err := checkTrie(s.root.Load(), topicSyntax)
 	if err != nil {
 		t.Fatalf("invariants: %v\n%s", err, dumpString(s.root.Load()))
 	}
@@ -164,6 +176,7 @@ func TestNamesDifferential(t *testing.T) {
 	for _, c := range diffCases {
 		for seed := range uint64(4) {
 			t.Run(fmt.Sprintf("%s/seed=%d", c.name, seed), func(t *testing.T) {
+				c.ops /= 2 // each check scans every name with the reference
 				namesDifferential(t, c, seed)
 			})
 		}
@@ -174,24 +187,38 @@ func namesDifferential(t *testing.T, c diffCase, seed uint64) {
 	r := rand.New(rand.NewPCG(seed, 0xA4E5))
 	n := NewNames()
 	model := map[string]uint32{}
-	var dst []uint32
+	var live []string // the names in model, to remove some of them again
 	for op := range c.ops {
 		name := randPath(r, c.alpha, ".", c.maxSegs)
 		id := uint32(r.IntN(c.ids))
 		switch k := r.IntN(100); {
-		case k < 40:
+		case k < 35:
 			n.Add([]byte(name), id)
+			if _, ok := model[name]; !ok {
+				live = append(live, name)
+			}
 			model[name] = id
-		case k < 65:
-			if cur, ok := model[name]; ok && r.IntN(3) > 0 {
-				id = cur
+		case k < 75:
+			i := -1
+			if len(live) > 0 && r.IntN(4) > 0 {
+				i = r.IntN(len(live))
+				name = live[i]
+				if r.IntN(4) > 0 {
+					id = model[name]
+				}
 			}
 			n.Remove([]byte(name), id)
 			if cur, ok := model[name]; ok && cur == id {
 				delete(model, name)
+				if i < 0 {
+					i = slices.Index(live, name)
+				}
+				live[i] = live[len(live)-1]
+				live = live[:len(live)-1]
 			}
 		default:
 			mask := randPath(r, c.alpha, ".", c.maxSegs+1)
+			var dst []uint32
 			dst = n.Match([]byte(mask), dst[:0])
 			var want []uint32
 			for nm, id := range model {
@@ -208,7 +235,7 @@ func namesDifferential(t *testing.T, c diffCase, seed uint64) {
 			t.Fatalf("op %d: Len = %d, want %d", op, n.Len(), len(model))
 		}
 		if op%500 == 0 || op == c.ops-1 {
-			if cnt, _, err := checkTrie(n.root.Load()); err != nil || cnt != len(model) {
+			if cnt, _, err := checkTrie(n.root.Load(), nameSyntax); err != nil || cnt != len(model) {
 				t.Fatalf("invariants: %v (%d ids for %d names)", err, cnt, len(model))
 			}
 		}
@@ -259,7 +286,7 @@ func patternSetDifferential(t *testing.T, c diffCase, seed uint64) {
 			t.Fatalf("op %d: Len = %d, want %d", op, p.Len(), len(model))
 		}
 	}
-	if cnt, _, err := checkTrie(p.root.Load()); err != nil || cnt != len(model) {
+	if cnt, _, err := checkTrie(p.root.Load(), topicSyntax); err != nil || cnt != len(model) {
 		t.Fatalf("invariants: %v (%d ids for %d patterns)", err, cnt, len(model))
 	}
 }

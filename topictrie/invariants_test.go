@@ -9,7 +9,7 @@ import (
 
 // checkTrie verifies the structural invariants of a published trie and
 // returns the number of ids it holds (multiset) and of nodes.
-func checkTrie(root *node) (ids, nodes int, err error) {
+func checkTrie(root *node, syn syntax) (ids, nodes int, err error) {
 	if root == nil {
 		return 0, 0, nil
 	}
@@ -31,10 +31,13 @@ func checkTrie(root *node) (ids, nodes int, err error) {
 				return err
 			}
 		}
-		if n.kids == nil {
+		if len(n.kids) == 0 {
+			if n.kmap != 0 {
+				return fmt.Errorf("%s: bitmap without children", path)
+			}
 			return nil
 		}
-		kids, err := checkTable(n.kids, 0, 0, true)
+		kids, err := checkTable(n.kids, n.kmap, 0, 0, true, syn)
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
@@ -44,7 +47,18 @@ func checkTrie(root *node) (ids, nodes int, err error) {
 				return fmt.Errorf("%s: duplicate child %q", path, k.seg)
 			}
 			seen[k.seg] = true
-			if err := walk(k, path+"/"+k.seg, false); err != nil {
+			if syn.compress {
+				for seg := range strings.SplitSeq(k.seg, string(syn.sep)) {
+					if seg == "+" || seg == "#" {
+						return fmt.Errorf("%s: wildcard in label %q", path, k.seg)
+					}
+				}
+				c := k.node
+				if c.plus == nil && len(c.ids) == 0 && len(c.kids) == 1 && c.kmap == 0 {
+					return fmt.Errorf("%s: bare node under label %q not merged", path, k.seg)
+				}
+			}
+			if err := walk(k.node, path+"/"+k.seg, false); err != nil {
 				return err
 			}
 		}
@@ -57,82 +71,82 @@ func checkTrie(root *node) (ids, nodes int, err error) {
 	return ids, nodes, err
 }
 
-// checkTable verifies one table level (at shift, reached by hash prefix
-// pre) and returns its children.
-func checkTable(t *table, shift uint, pre uint64, top bool) ([]*node, error) {
-	if len(t.slots) == 0 {
-		return nil, fmt.Errorf("empty table published")
+// checkTable verifies one table level (kids, kmap at shift, reached by
+// hash prefix pre) and returns its children.
+func checkTable(kids []slot, kmap uint32, shift uint, pre uint64, top bool, syn syntax) ([]slot, error) {
+	keyHash := func(label string) uint64 {
+		if syn.compress {
+			return hashString(firstSeg(label, syn.sep))
+		}
+		return hashString(label)
 	}
-	var kids []*node
-	if t.bitmap == 0 {
+	var out []slot
+	if kmap == 0 {
 		if !top && shift < maxShift {
 			return nil, fmt.Errorf("linear level at shift %d", shift)
 		}
-		if top && len(t.slots) > linearMax {
-			return nil, fmt.Errorf("linear top table of %d", len(t.slots))
+		if top && len(kids) > linearMax {
+			return nil, fmt.Errorf("linear top table of %d", len(kids))
 		}
-		for _, s := range t.slots {
-			if s.child == nil || s.sub != nil {
-				return nil, fmt.Errorf("linear slot with sub")
+		if !top && len(kids) < 2 {
+			return nil, fmt.Errorf("collision list of %d", len(kids))
+		}
+		for _, s := range kids {
+			if s.hash == 0 || s.hash != keyHash(s.seg) {
+				return nil, fmt.Errorf("linear slot hash %x for %q", s.hash, s.seg)
 			}
-			if !top && hashString(s.child.seg) != hashString(t.slots[0].child.seg) {
+			if !top && s.hash != kids[0].hash {
 				return nil, fmt.Errorf("collision list with distinct hashes")
 			}
-			kids = append(kids, s.child)
+			out = append(out, s)
 		}
-		if int(t.size) != len(kids) {
-			return nil, fmt.Errorf("linear size %d != %d", t.size, len(kids))
-		}
-		return kids, nil
+		return out, nil
 	}
 	if shift >= maxShift {
 		return nil, fmt.Errorf("hashed level at shift %d", shift)
 	}
-	if bits.OnesCount32(t.bitmap) != len(t.slots) {
-		return nil, fmt.Errorf("bitmap %b for %d slots", t.bitmap, len(t.slots))
+	if bits.OnesCount32(kmap) != len(kids) {
+		return nil, fmt.Errorf("bitmap %b for %d slots", kmap, len(kids))
 	}
 	pos := 0
 	for b := 0; b < 32; b++ {
-		if t.bitmap&(1<<b) == 0 {
+		if kmap&(1<<b) == 0 {
 			continue
 		}
-		s := t.slots[pos]
+		s := kids[pos]
 		pos++
 		prefix := pre | uint64(b)<<shift
-		if s.child != nil {
-			if s.sub != nil {
-				return nil, fmt.Errorf("slot with child and sub")
+		if s.hash != 0 {
+			if s.hash != keyHash(s.seg) {
+				return nil, fmt.Errorf("slot hash %x for %q", s.hash, s.seg)
 			}
-			h := hashString(s.child.seg)
 			mask := uint64(1)<<(shift+levelBits) - 1
 			if shift+levelBits >= 64 {
 				mask = ^uint64(0)
 			}
-			if h&mask != prefix {
-				return nil, fmt.Errorf("child %q misplaced", s.child.seg)
+			if s.hash&mask != prefix {
+				return nil, fmt.Errorf("child %q misplaced", s.seg)
 			}
-			kids = append(kids, s.child)
+			out = append(out, s)
 			continue
 		}
-		if s.sub == nil {
-			return nil, fmt.Errorf("slot with neither child nor sub")
+		lv := s.node
+		if s.seg != "" || lv.plus != nil || len(lv.ids) != 0 {
+			return nil, fmt.Errorf("level node with node fields")
 		}
-		if s.sub.size < 2 {
-			return nil, fmt.Errorf("unfolded level of size %d", s.sub.size)
-		}
-		sub, err := checkTable(s.sub, shift+levelBits, prefix, false)
+		sub, err := checkTable(lv.kids, lv.kmap, shift+levelBits, prefix, false, syn)
 		if err != nil {
 			return nil, err
 		}
-		kids = append(kids, sub...)
+		if len(sub) < 2 {
+			return nil, fmt.Errorf("unfolded level of %d children", len(sub))
+		}
+		out = append(out, sub...)
 	}
-	if int(t.size) != len(kids) {
-		return nil, fmt.Errorf("hashed size %d != %d", t.size, len(kids))
+	if top && len(out) <= linearMin {
+		return nil, fmt.Errorf("hashed top table of %d", len(out))
 	}
-	if top && t.size <= linearMin {
-		return nil, fmt.Errorf("hashed top table of %d", t.size)
-	}
-	return kids, nil
+	return out, nil
 }
 
 // dumpTrie lists every position holding ids, sorted, independent of table
@@ -148,10 +162,8 @@ func dumpTrie(root *node) []string {
 			out = append(out, fmt.Sprintf("%s end%v tail%v", path, n.ends(), n.tails()))
 		}
 		walk(n.plus, path+"/<+>")
-		if n.kids != nil {
-			for _, s := range n.kids.appendChildren(nil) {
-				walk(s.child, path+"/"+s.child.seg)
-			}
+		for _, s := range appendChildren(nil, n.kids) {
+			walk(s.node, path+"/"+s.seg)
 		}
 	}
 	walk(root, "")

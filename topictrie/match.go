@@ -4,13 +4,16 @@ import "bytes"
 
 // MatchTopic reports whether the subscription pattern matches the topic
 // (ROUTING.md §4.1): `+` one segment (possibly empty), `#` one or more
-// remaining segments, anything after `#` ignored.
+// remaining segments, anything after `#` ignored. A pure function: safe
+// from any goroutine, no allocation. (The indexes do not use it; it serves
+// single checks such as AAA rules.)
 func MatchTopic(pattern, topic []byte) bool {
 	return matchSegments(pattern, topic, '/', "+", "#")
 }
 
 // MatchName reports whether the broadcast mask matches the client name
-// (ROUTING.md §5.1): `?` one chunk, `*` one or more remaining chunks.
+// (ROUTING.md §5.1): `?` one chunk, `*` one or more remaining chunks. A
+// pure function: safe from any goroutine, no allocation.
 func MatchName(mask, name []byte) bool {
 	return matchSegments(mask, name, '.', "?", "*")
 }

@@ -76,13 +76,22 @@ func (p *PatternSet) Match(topic []byte) bool {
 // (at least one segment).
 func matchAny(n *node, topic []byte) bool {
 	for {
-		if len(n.tails()) > 0 {
-			return true
+		if len(n.ids) > int(n.nEnd) {
+			return true // `#` here
 		}
 		seg, rest, more := cut(topic, '/')
 		var next *node
-		if n.kids != nil {
-			next = n.kids.find(seg)
+		nrest, nmore := rest, more // the topic after next's label
+		if len(n.kids) > 0 {
+			if e := n.edge(seg, hashBytes(seg)); e != nil {
+				if len(e.seg) == len(seg) {
+					next = e.node
+				} else if end := followLabel(e.seg, topic, 0); end >= 0 {
+					next = e.node
+					nmore = end < len(topic)
+					nrest = topic[min(end+1, len(topic)):]
+				}
+			}
 		}
 		if p := n.plus; p != nil {
 			switch {
@@ -102,9 +111,9 @@ func matchAny(n *node, topic []byte) bool {
 		if next == nil {
 			return false
 		}
-		if !more {
+		if !nmore {
 			return next.nEnd > 0
 		}
-		n, topic = next, rest
+		n, topic = next, nrest
 	}
 }

@@ -1,6 +1,7 @@
 package topictrie
 
 import (
+	"bytes"
 	"sync"
 	"sync/atomic"
 )
@@ -90,27 +91,30 @@ func (s *Subs) UnsubscribeAll(id uint32) {
 }
 
 // Scratch is per-goroutine matching state: dedup marks indexed by id and
-// cached segment hashes. Not safe for concurrent use; keep one per routing
-// goroutine or take it from a pool. It grows to the largest id seen.
+// the split, hashed topic. Not safe for concurrent use; keep one per
+// routing goroutine or take it from a pool. It grows to the largest id and
+// the longest topic seen.
 type Scratch struct {
-	seen   []uint32  // per id: the epoch of the match that last emitted it
-	epoch  uint32    // current match
-	hashes []segHash // per topic depth: the segment's hash, if computed
+	seen  []uint32  // per id: the epoch of the match that last emitted it
+	epoch uint32    // current match
+	segs  []segment // the topic's segments
 }
 
-type segHash struct {
-	epoch uint32
-	h     uint64
+// segment is one topic segment: its bounds in the topic and its hash.
+type segment struct {
+	lo, hi uint32
+	hash   uint64
 }
 
-// NewScratch returns matching state.
+// NewScratch returns empty matching state; it grows on first use. Safe
+// from any goroutine (the returned Scratch then belongs to one goroutine
+// at a time).
 func NewScratch() *Scratch { return &Scratch{} }
 
 func (sc *Scratch) begin() {
 	sc.epoch++
 	if sc.epoch == 0 {
 		clear(sc.seen)
-		clear(sc.hashes)
 		sc.epoch = 1
 	}
 }
@@ -138,61 +142,76 @@ func (sc *Scratch) emit(ids []uint32, dst []uint32) []uint32 {
 	return dst
 }
 
-// child returns n's literal child for seg, the topic segment at depth d.
-func (sc *Scratch) child(t *table, seg []byte, d int) *node {
-	if t.bitmap == 0 {
-		return t.findLinear(seg)
-	}
-	if d >= len(sc.hashes) {
-		n := make([]segHash, d*2+8)
-		copy(n, sc.hashes)
-		sc.hashes = n
-	}
-	hc := &sc.hashes[d]
-	if hc.epoch != sc.epoch {
-		hc.epoch, hc.h = sc.epoch, hashBytes(seg)
-	}
-	return t.findHashed(seg, hc.h)
-}
-
 // Match appends to dst the id of every subscriber with at least one pattern
-// matching topic, each id once, and returns the extended slice. Safe from
-// any goroutine with a Scratch of its own; never blocks.
+// matching topic, each id once (in no particular order), and returns the
+// extended slice. Safe from any goroutine with a Scratch of its own; never
+// blocks, and allocates only to grow dst and sc.
 func (s *Subs) Match(topic []byte, sc *Scratch, dst []uint32) []uint32 {
 	sc.begin()
 	if root := s.root.Load(); root != nil {
+		sc.split(topic)
 		dst = sc.walk(root, topic, 0, dst)
 	}
 	return dst
 }
 
-// walk matches the remaining topic (at least one segment, starting at depth
-// d) below n.
-func (sc *Scratch) walk(n *node, topic []byte, d int, dst []uint32) []uint32 {
+// split records the bounds and hashes of topic's segments.
+func (sc *Scratch) split(topic []byte) {
+	sc.segs = sc.segs[:0]
+	lo := 0
 	for {
-		dst = sc.emit(n.tails(), dst) // `#` takes the one or more segments left
-		seg, rest, more := cut(topic, '/')
+		i := bytes.IndexByte(topic[lo:], '/')
+		hi := len(topic)
+		if i >= 0 {
+			hi = lo + i
+		}
+		sc.segs = append(sc.segs, segment{uint32(lo), uint32(hi), hashBytes(topic[lo:hi])})
+		if i < 0 {
+			return
+		}
+		lo = hi + 1
+	}
+}
+
+// walk matches the topic's segments from d on (at least one) below n.
+func (sc *Scratch) walk(n *node, topic []byte, d int, dst []uint32) []uint32 {
+	last := len(sc.segs) - 1
+	for {
+		if len(n.ids) > int(n.nEnd) {
+			dst = sc.emit(n.tails(), dst) // `#` takes the one or more segments left
+		}
 		var next *node
-		if n.kids != nil {
-			next = sc.child(n.kids, seg, d)
+		nd := d // the last segment next's label takes
+		if len(n.kids) > 0 {
+			sg := &sc.segs[d]
+			if e := n.edge(topic[sg.lo:sg.hi], sg.hash); e != nil {
+				if len(e.seg) == int(sg.hi-sg.lo) {
+					next = e.node
+				} else if end := followLabel(e.seg, topic, int(sg.lo)); end >= 0 {
+					next = e.node
+					for int(sc.segs[nd].hi) < end {
+						nd++
+					}
+				}
+			}
 		}
 		if p := n.plus; p != nil {
 			switch {
-			case !more:
+			case d == last:
 				dst = sc.emit(p.ends(), dst)
 			case next == nil:
-				n, topic, d = p, rest, d+1
+				n, d = p, d+1
 				continue
 			default:
-				dst = sc.walk(p, rest, d+1, dst)
+				dst = sc.walk(p, topic, d+1, dst)
 			}
 		}
 		if next == nil {
 			return dst
 		}
-		if !more {
+		if nd == last {
 			return sc.emit(next.ends(), dst)
 		}
-		n, topic, d = next, rest, d+1
+		n, d = next, nd+1
 	}
 }

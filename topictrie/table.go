@@ -1,292 +1,271 @@
 package topictrie
 
-import (
-	"hash/maphash"
-	"math/bits"
-)
+import "math/bits"
 
-// A table holds a node's literal children keyed by segment. Tables are
-// immutable once published: writers build modified copies (persistent
-// updates), readers use them without synchronization.
+// A node's literal children form a table held in the node itself (kids,
+// kmap). Tables are immutable once published: writers build modified copies
+// (persistent updates) and readers use them without synchronization.
 //
-// Small tables are linear (bitmap == 0): a short list compared segment by
-// segment. Larger ones are hash array mapped tries: each level consumes
-// levelBits bits of the segment's hash; a slot holds either a child or a
-// deeper level. Once the hash is exhausted (shift >= maxShift), the level is
-// a linear collision list. Updating a hashed table copies one slot array
-// per level (at most 32 slots), so wide nodes stay cheap to update.
-type table struct {
-	bitmap uint32 // hashed level: occupied positions; 0: linear list
-	size   uint32 // children in this level and all deeper levels
-	slots  []slot // linear: children; hashed: one per bit set in bitmap
-}
-
-// A slot is either a child (child != nil) or a deeper hashed level.
+// A small table is a linear list (kmap == 0). A larger one is a hash array
+// mapped trie: each level uses levelBits bits of the segment's hash to pick
+// a position; kmap has a bit per occupied position and kids one slot per
+// bit, in order. A slot holds a child, or a deeper level (a node used only
+// for its kids and kmap). Once the hash is used up (shift >= maxShift) a
+// level is a linear collision list. Updating a hashed table copies one slot
+// array (at most 32 slots) per level, so very wide nodes stay cheap to
+// update.
+//
+// Slots carry the child's full segment hash: lookups skip non-matching
+// children without touching them, and compare the segment bytes only on a
+// hash match of a long segment (see segHash).
 type slot struct {
-	child *node  // a child node, keyed by child.seg
-	sub   *table // a deeper level when child is nil
+	hash uint64 // the child's segment hash (never 0), or 0 for a deeper level
+	seg  string // the child's segment (a substring of a stored pattern or name)
+	node *node  // the child, or the deeper level
 }
 
 const (
-	linearMax = 8 // a top-level linear table above this size is hashed
-	linearMin = 4 // a hashed table at or below this size becomes linear
-	levelBits = 5 // hash bits per hashed level (32 slots)
+	linearMax = 8 // a linear table growing beyond this becomes hashed
+	linearMin = 4 // a hashed table shrinking to this becomes linear
+	levelBits = 5 // hash bits per hashed level: 32 positions
 	levelMask = 1<<levelBits - 1
-	maxShift  = 64 // hash bits are exhausted at this shift
+	maxShift  = 64 // at this shift the hash is used up
 )
 
-// segSeed seeds segment hashes; the layout of hashed tables is private to
-// the process.
-var segSeed = maphash.MakeSeed()
-
-// hashMask narrows segment hashes; tests shrink it to force collisions.
-var hashMask = ^uint64(0)
-
-func hashBytes(b []byte) uint64  { return maphash.Bytes(segSeed, b) & hashMask }
-func hashString(s string) uint64 { return maphash.String(segSeed, s) & hashMask }
-
-// find returns the child for seg, or nil. h is not consulted by linear
-// tables; pass the hash via findHashed when the caller caches it.
-func (t *table) find(seg []byte) *node {
-	if t.bitmap == 0 {
-		return t.findLinear(seg)
-	}
-	return t.findHashed(seg, hashBytes(seg))
-}
-
-func (t *table) findLinear(seg []byte) *node {
-	for i := range t.slots {
-		if c := t.slots[i].child; c.seg == string(seg) {
-			return c
-		}
-	}
-	return nil
-}
-
-// findHashed looks seg up in a hashed table given h = hashBytes(seg).
-func (t *table) findHashed(seg []byte, h uint64) *node {
+// find returns n's literal child for seg, whose hash is h, or nil. For
+// tries whose labels are single segments (Names).
+func (n *node) find(seg []byte, h uint64) *node {
+	kids, kmap := n.kids, n.kmap
 	for shift := uint(0); ; shift += levelBits {
-		if t.bitmap == 0 {
-			return t.findLinear(seg) // collision list
-		}
-		bit := uint32(1) << (h >> shift & levelMask)
-		if t.bitmap&bit == 0 {
-			return nil
-		}
-		s := &t.slots[bits.OnesCount32(t.bitmap&(bit-1))]
-		if s.sub == nil {
-			if s.child.seg == string(seg) {
-				return s.child
-			}
-			return nil
-		}
-		t = s.sub
-	}
-}
-
-// findString is find for writers, which hold segments as strings.
-func (t *table) findString(seg string) *node {
-	if t == nil {
-		return nil
-	}
-	h := uint64(0)
-	if t.bitmap != 0 {
-		h = hashString(seg)
-	}
-	for shift := uint(0); ; shift += levelBits {
-		if t.bitmap == 0 {
-			for i := range t.slots {
-				if c := t.slots[i].child; c.seg == seg {
-					return c
+		if kmap == 0 { // a linear table or collision list
+			for i := range kids {
+				if kids[i].hash == h && len(kids[i].seg) == len(seg) && sameSeg(kids[i].seg, seg) {
+					return kids[i].node
 				}
 			}
 			return nil
 		}
 		bit := uint32(1) << (h >> shift & levelMask)
-		if t.bitmap&bit == 0 {
+		if kmap&bit == 0 {
 			return nil
 		}
-		s := &t.slots[bits.OnesCount32(t.bitmap&(bit-1))]
-		if s.sub == nil {
-			if s.child.seg == seg {
-				return s.child
+		s := &kids[bits.OnesCount32(kmap&(bit-1))]
+		if s.hash != 0 {
+			if s.hash == h && len(s.seg) == len(seg) && sameSeg(s.seg, seg) {
+				return s.node
 			}
 			return nil
 		}
-		t = s.sub
+		kids, kmap = s.node.kids, s.node.kmap
 	}
 }
 
-// with returns a copy of the top-level table t (nil: empty) in which c
-// replaces the child with c's segment, or is added.
-func (t *table) with(c *node) *table {
-	if t == nil {
-		return &table{size: 1, slots: []slot{{child: c}}}
+// edge returns the slot of n's literal edge whose label starts with the
+// topic segment seg (hash h), or nil. For path-compressed topic tries: the
+// caller matches the rest of a longer label.
+func (n *node) edge(seg []byte, h uint64) *slot {
+	kids, kmap := n.kids, n.kmap
+	for shift := uint(0); ; shift += levelBits {
+		if kmap == 0 {
+			for i := range kids {
+				if kids[i].hash == h && labelStarts(kids[i].seg, seg) {
+					return &kids[i]
+				}
+			}
+			return nil
+		}
+		bit := uint32(1) << (h >> shift & levelMask)
+		if kmap&bit == 0 {
+			return nil
+		}
+		s := &kids[bits.OnesCount32(kmap&(bit-1))]
+		if s.hash != 0 {
+			if s.hash == h && labelStarts(s.seg, seg) {
+				return s
+			}
+			return nil
+		}
+		kids, kmap = s.node.kids, s.node.kmap
 	}
-	if t.bitmap != 0 {
-		return hashedWith(t, c, hashString(c.seg), 0)
-	}
-	if nt, ok := linearReplace(t, c); ok {
-		return nt
-	}
-	if len(t.slots) < linearMax {
-		return linearAppend(t, c)
-	}
-	var h *table
-	for i := range t.slots {
-		k := t.slots[i].child
-		h = hashedWith(h, k, hashString(k.seg), 0)
-	}
-	return hashedWith(h, c, hashString(c.seg), 0)
 }
 
-// without returns a copy of the top-level table t without the child for
-// seg (nil when it becomes empty), or t itself if seg is absent.
-func (t *table) without(seg string) *table {
-	if t == nil {
-		return nil
+// labelStarts reports whether a topic label whose first segment hashes
+// like seg starts with the segment seg.
+func labelStarts(label string, seg []byte) bool {
+	if len(label) == len(seg) {
+		return sameSeg(label, seg)
 	}
-	if t.bitmap == 0 {
-		return linearWithout(t, seg)
-	}
-	nt := hashedWithout(t, seg, hashString(seg), 0)
-	if nt != nil && nt != t && nt.size <= linearMin {
-		flat := &table{size: nt.size, slots: make([]slot, 0, nt.size)}
-		flat.slots = nt.appendChildren(flat.slots)
-		return flat
-	}
-	return nt
+	return len(label) > len(seg) && label[len(seg)] == '/' && sameSeg(label[:len(seg)], seg)
 }
 
-// appendChildren appends a slot for every child in t and its deeper levels.
-func (t *table) appendChildren(dst []slot) []slot {
-	for i := range t.slots {
-		if s := t.slots[i]; s.sub != nil {
-			dst = s.sub.appendChildren(dst)
+// followLabel matches the label of a topic edge found by its first segment
+// against topic from byte lo (where that segment starts). It returns the
+// end of the label in topic, or -1 if the topic does not follow the whole
+// label (a label ends at the end of the topic or before a '/').
+func followLabel(label string, topic []byte, lo int) int {
+	end := lo + len(label)
+	if end > len(topic) || string(topic[lo:end]) != label || (end < len(topic) && topic[end] != '/') {
+		return -1
+	}
+	return end
+}
+
+// tableWith returns a copy of the table (kids, kmap) in which c (the slot
+// of a child) replaces the child of the same segment or is added.
+func tableWith(kids []slot, kmap uint32, c slot) ([]slot, uint32) {
+	if kmap != 0 {
+		return levelWith(kids, kmap, c, 0)
+	}
+	if i := linearIndex(kids, c.seg, c.hash); i >= 0 {
+		ns := append([]slot(nil), kids...)
+		ns[i].node = c.node
+		return ns, 0
+	}
+	if len(kids) < linearMax {
+		ns := make([]slot, len(kids), len(kids)+1)
+		copy(ns, kids)
+		return append(ns, c), 0
+	}
+	var ns []slot
+	var m uint32
+	for _, s := range kids {
+		ns, m = levelWith(ns, m, s, 0)
+	}
+	return levelWith(ns, m, c, 0)
+}
+
+// tableWithout returns a copy of the table (kids, kmap) without the child
+// for seg (hash h), and false if there is no such child.
+func tableWithout(kids []slot, kmap uint32, seg string, h uint64) ([]slot, uint32, bool) {
+	if kmap == 0 {
+		ns, ok := linearWithout(kids, seg, h)
+		return ns, 0, ok
+	}
+	ns, m, ok := levelWithout(kids, kmap, seg, h, 0)
+	if ok && m != 0 && len(ns) <= linearMin && countChildren(ns, linearMin+1) <= linearMin {
+		return appendChildren(make([]slot, 0, linearMin), ns), 0, true
+	}
+	return ns, m, ok
+}
+
+func linearIndex(kids []slot, seg string, h uint64) int {
+	for i := range kids {
+		if kids[i].hash == h && kids[i].seg == seg {
+			return i
+		}
+	}
+	return -1
+}
+
+func linearWithout(kids []slot, seg string, h uint64) ([]slot, bool) {
+	i := linearIndex(kids, seg, h)
+	if i < 0 {
+		return kids, false
+	}
+	if len(kids) == 1 {
+		return nil, true
+	}
+	ns := make([]slot, 0, len(kids)-1)
+	return append(append(ns, kids[:i]...), kids[i+1:]...), true
+}
+
+// levelWith returns a copy of the hashed level (kids, kmap) at shift, which
+// may be empty, with c (the slot of a child) added or replacing the child
+// of c's segment.
+func levelWith(kids []slot, kmap uint32, c slot, shift uint) ([]slot, uint32) {
+	if shift >= maxShift { // collision list
+		if i := linearIndex(kids, c.seg, c.hash); i >= 0 {
+			ns := append([]slot(nil), kids...)
+			ns[i].node = c.node
+			return ns, 0
+		}
+		return append(append([]slot(nil), kids...), c), 0
+	}
+	bit := uint32(1) << (c.hash >> shift & levelMask)
+	i := bits.OnesCount32(kmap & (bit - 1))
+	if kmap&bit == 0 {
+		ns := make([]slot, 0, len(kids)+1)
+		ns = append(append(append(ns, kids[:i]...), c), kids[i:]...)
+		return ns, kmap | bit
+	}
+	ns := append([]slot(nil), kids...)
+	switch s := kids[i]; {
+	case s.hash == 0: // a deeper level
+		sk, sm := levelWith(s.node.kids, s.node.kmap, c, shift+levelBits)
+		ns[i].node = &node{kids: sk, kmap: sm}
+	case s.hash == c.hash && s.seg == c.seg:
+		ns[i].node = c.node
+	default: // two segments share the position: push both one level down
+		sk, sm := levelWith(nil, 0, s, shift+levelBits)
+		sk, sm = levelWith(sk, sm, c, shift+levelBits)
+		ns[i] = slot{node: &node{kids: sk, kmap: sm}}
+	}
+	return ns, kmap
+}
+
+// levelWithout returns a copy of the hashed level (kids, kmap) at shift
+// without the child for seg (hash h), and false if there is none. A deeper
+// level left with a single child is folded into its slot.
+func levelWithout(kids []slot, kmap uint32, seg string, h uint64, shift uint) ([]slot, uint32, bool) {
+	if shift >= maxShift {
+		ns, ok := linearWithout(kids, seg, h)
+		return ns, 0, ok
+	}
+	bit := uint32(1) << (h >> shift & levelMask)
+	if kmap&bit == 0 {
+		return kids, kmap, false
+	}
+	i := bits.OnesCount32(kmap & (bit - 1))
+	s := kids[i]
+	if s.hash == 0 {
+		sk, sm, ok := levelWithout(s.node.kids, s.node.kmap, seg, h, shift+levelBits)
+		if !ok {
+			return kids, kmap, false
+		}
+		ns := append([]slot(nil), kids...)
+		if len(sk) == 1 && sk[0].hash != 0 {
+			ns[i] = sk[0] // fold the lone child up
+		} else {
+			ns[i].node = &node{kids: sk, kmap: sm}
+		}
+		return ns, kmap, true
+	}
+	if s.hash != h || s.seg != seg {
+		return kids, kmap, false
+	}
+	if len(kids) == 1 {
+		return nil, 0, true
+	}
+	ns := make([]slot, 0, len(kids)-1)
+	return append(append(ns, kids[:i]...), kids[i+1:]...), kmap &^ bit, true
+}
+
+// countChildren counts the children in kids and its deeper levels, up to
+// limit.
+func countChildren(kids []slot, limit int) int {
+	n := 0
+	for _, s := range kids {
+		if s.hash == 0 {
+			n += countChildren(s.node.kids, limit-n)
+		} else {
+			n++
+		}
+		if n >= limit {
+			break
+		}
+	}
+	return n
+}
+
+// appendChildren appends a slot for every child in kids and its deeper
+// levels.
+func appendChildren(dst, kids []slot) []slot {
+	for _, s := range kids {
+		if s.hash == 0 {
+			dst = appendChildren(dst, s.node.kids)
 		} else {
 			dst = append(dst, s)
 		}
 	}
 	return dst
-}
-
-func linearReplace(t *table, c *node) (*table, bool) {
-	for i := range t.slots {
-		if t.slots[i].child.seg == c.seg {
-			nt := &table{size: t.size, slots: append([]slot(nil), t.slots...)}
-			nt.slots[i].child = c
-			return nt, true
-		}
-	}
-	return nil, false
-}
-
-func linearAppend(t *table, c *node) *table {
-	var slots []slot
-	if t != nil {
-		slots = make([]slot, len(t.slots), len(t.slots)+1)
-		copy(slots, t.slots)
-	}
-	slots = append(slots, slot{child: c})
-	return &table{size: uint32(len(slots)), slots: slots}
-}
-
-func linearWithout(t *table, seg string) *table {
-	for i := range t.slots {
-		if t.slots[i].child.seg == seg {
-			if len(t.slots) == 1 {
-				return nil
-			}
-			slots := make([]slot, 0, len(t.slots)-1)
-			slots = append(slots, t.slots[:i]...)
-			slots = append(slots, t.slots[i+1:]...)
-			return &table{size: uint32(len(slots)), slots: slots}
-		}
-	}
-	return t
-}
-
-// hashedWith returns a copy of the hashed level t (nil: empty) at shift with
-// c added or replacing the child of the same segment; h is c's hash.
-func hashedWith(t *table, c *node, h uint64, shift uint) *table {
-	if shift >= maxShift {
-		if t != nil {
-			if nt, ok := linearReplace(t, c); ok {
-				return nt
-			}
-		}
-		return linearAppend(t, c)
-	}
-	bit := uint32(1) << (h >> shift & levelMask)
-	if t == nil {
-		return &table{bitmap: bit, size: 1, slots: []slot{{child: c}}}
-	}
-	i := bits.OnesCount32(t.bitmap & (bit - 1))
-	if t.bitmap&bit == 0 {
-		slots := make([]slot, 0, len(t.slots)+1)
-		slots = append(slots, t.slots[:i]...)
-		slots = append(slots, slot{child: c})
-		slots = append(slots, t.slots[i:]...)
-		return &table{bitmap: t.bitmap | bit, size: t.size + 1, slots: slots}
-	}
-	nt := &table{bitmap: t.bitmap, size: t.size, slots: append([]slot(nil), t.slots...)}
-	switch s := t.slots[i]; {
-	case s.sub != nil:
-		sub := hashedWith(s.sub, c, h, shift+levelBits)
-		nt.slots[i].sub = sub
-		nt.size += sub.size - s.sub.size
-	case s.child.seg == c.seg:
-		nt.slots[i].child = c
-	default: // two segments share this position: push both one level down
-		sub := hashedWith(nil, s.child, hashString(s.child.seg), shift+levelBits)
-		sub = hashedWith(sub, c, h, shift+levelBits)
-		nt.slots[i] = slot{sub: sub}
-		nt.size++
-	}
-	return nt
-}
-
-// hashedWithout returns a copy of the hashed level t at shift without the
-// child for seg (hash h): t itself if absent, nil if the level empties.
-// A deeper level left with one child is folded into its parent slot.
-func hashedWithout(t *table, seg string, h uint64, shift uint) *table {
-	if shift >= maxShift {
-		return linearWithout(t, seg)
-	}
-	bit := uint32(1) << (h >> shift & levelMask)
-	if t.bitmap&bit == 0 {
-		return t
-	}
-	i := bits.OnesCount32(t.bitmap & (bit - 1))
-	s := t.slots[i]
-	if s.sub != nil {
-		sub := hashedWithout(s.sub, seg, h, shift+levelBits)
-		if sub == s.sub {
-			return t
-		}
-		nt := &table{bitmap: t.bitmap, size: t.size - 1, slots: append([]slot(nil), t.slots...)}
-		switch {
-		case sub == nil: // cannot happen for folded levels, kept for safety
-			return dropSlot(t, i, bit)
-		case sub.size == 1:
-			nt.slots[i] = sub.slots[0] // deeper levels of size 1 are folded already
-		default:
-			nt.slots[i].sub = sub
-		}
-		return nt
-	}
-	if s.child.seg != seg {
-		return t
-	}
-	return dropSlot(t, i, bit)
-}
-
-func dropSlot(t *table, i int, bit uint32) *table {
-	if len(t.slots) == 1 {
-		return nil
-	}
-	slots := make([]slot, 0, len(t.slots)-1)
-	slots = append(slots, t.slots[:i]...)
-	slots = append(slots, t.slots[i+1:]...)
-	return &table{bitmap: t.bitmap &^ bit, size: t.size - 1, slots: slots}
 }
