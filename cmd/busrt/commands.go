@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/busrt-go/busrt/benchmarks"
 	"github.com/spf13/pflag"
 )
 
@@ -29,6 +30,7 @@ type command struct {
 type cmdOpts struct {
 	topics  []string
 	exclude []string
+	bench   benchmarks.Options
 }
 
 func topicsFlag(fs *pflag.FlagSet, o *cmdOpts) {
@@ -103,17 +105,29 @@ reply prints "RPC Error <code>: <message>" and exits with status 1.` + paramsHel
 		},
 	},
 	{
-		name: "benchmark", args: "[-w N] [--payload-size N] [-i N]", short: "not available yet in this build",
-		flags: func(fs *pflag.FlagSet, _ *cmdOpts) {
-			fs.IntP("workers", "w", 1, "`N` workers, each with its own connection")
-			fs.Int("payload-size", 100, "payload of `N` bytes")
-			fs.IntP("iters", "i", 1000000, "`N` iterations in total")
+		name: "benchmark", args: "[-w N] [--payload-size N] [-i N] [--stages upstream|extra|all] ...",
+		short: "benchmark the broker (upstream's stages, and more)", long: benchmarks.Help,
+		flags: func(fs *pflag.FlagSet, o *cmdOpts) {
+			o.bench = benchmarks.DefaultOptions()
+			o.bench.AddFlags(fs)
 		},
-		run: func(context.Context, *cli, *cmdOpts, []string) error {
-			return errors.New("benchmark is not available yet in this build of busrt")
-		},
-		maxArgs: 0, interspersed: true,
+		run: runBenchmark, maxArgs: 0, interspersed: true,
 	},
+}
+
+// runBenchmark runs upstream's benchmark stages against the broker, with
+// the global options as the clients' settings.
+func runBenchmark(ctx context.Context, c *cli, o *cmdOpts, _ []string) error {
+	b := o.bench
+	b.Addr, b.Name, b.Timeout, b.BufSize, b.QueueSize = c.socket, c.name, c.timeout, c.bufSize, c.queueSize
+	if !b.JSON {
+		c.infof("Connecting to %s, using service name %s", c.socket, c.name)
+	}
+	_, err := benchmarks.Run(ctx, b, c.out, c.err)
+	if benchmarks.IsUsageError(err) {
+		return usagef("benchmark: %v", err)
+	}
+	return err
 }
 
 const paramsHelp = `

@@ -65,7 +65,7 @@ Commands:
   broadcast    send a broadcast to the clients matching a mask
   rpc          RPC: listen, notify, call0, call
   broker       the broker's API: client.list, info, stats, test
-  benchmark    not available yet in this build
+  benchmark    benchmark the broker (upstream's stages, and more)
 
 Options (before SOCKET):
 `

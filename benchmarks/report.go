@@ -1,0 +1,186 @@
+package benchmarks
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Report is the outcome of a run.
+type Report struct {
+	Address        string         // broker address used
+	Network        string         // "unix" or "tcp"
+	Embedded       bool           // the broker ran in this process
+	Broker         *BrokerOptions // embedded broker settings; nil otherwise
+	Workers        int
+	Iters          int64
+	ItersPerWorker int64
+	PayloadSize    int
+	Stages         []*StageResult // sorted by name, as upstream's table
+	Ratios         []Ratio        // broker / raw socket, when both were run
+	Machine        Machine
+	Date           time.Time
+}
+
+// StageResult is one measured stage.
+type StageResult struct {
+	Name        string
+	Iters       int64 // reported iterations: the -i value for upstream's stages
+	Errors      int64 // always 0: a failing operation aborts the run, as upstream panics
+	Elapsed     time.Duration
+	ItersPerSec int64    // floor((Iters − Errors) / Elapsed)
+	Latency     *Latency // latency stages only
+}
+
+// Ratio compares a broker stage with its raw-socket baseline.
+type Ratio struct {
+	Stage  string  // the broker stage
+	Metric string  // what is compared: "iters/s", "p50", "p99", "p99.9"
+	Broker float64 // iters/s, or µs for latencies
+	Raw    float64
+	Ratio  float64 // Broker / Raw
+}
+
+func newResult(name string, iters, errors int64, elapsed time.Duration) *StageResult {
+	return &StageResult{
+		Name: name, Iters: iters, Errors: errors, Elapsed: elapsed,
+		ItersPerSec: itersPerSec(iters, errors, elapsed),
+	}
+}
+
+// Stage returns the result of the named stage, or nil.
+func (rep *Report) Stage(name string) *StageResult {
+	for _, s := range rep.Stages {
+		if s.Name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+// report assembles the run's report.
+func (r *runner) report() *Report {
+	stages := slices.Clone(r.results)
+	slices.SortFunc(stages, func(a, b *StageResult) int { return strings.Compare(a.Name, b.Name) })
+	rep := &Report{
+		Address:        r.addr,
+		Network:        r.network,
+		Embedded:       r.o.Embedded,
+		Workers:        r.o.Workers,
+		Iters:          r.o.Iters,
+		ItersPerWorker: r.o.Iters / int64(r.o.Workers),
+		PayloadSize:    r.o.PayloadSize,
+		Stages:         stages,
+		Machine:        thisMachine(),
+		Date:           r.started,
+	}
+	if r.o.Embedded {
+		b := r.o.Broker.withDefaults()
+		rep.Broker = &b
+	}
+	rep.Ratios = ratios(rep)
+	return rep
+}
+
+// ratios compares every broker stage that has a raw-socket twin in rep.
+func ratios(rep *Report) []Ratio {
+	var out []Ratio
+	add := func(stage, metric string, broker, raw float64) {
+		if raw > 0 {
+			out = append(out, Ratio{Stage: stage, Metric: metric, Broker: broker, Raw: raw, Ratio: broker / raw})
+		}
+	}
+	for _, s := range rep.Stages {
+		raw := rep.Stage(rawPrefix + s.Name)
+		if raw == nil {
+			continue
+		}
+		if s.Latency != nil && raw.Latency != nil {
+			add(s.Name, "p50", micros(s.Latency.P50), micros(raw.Latency.P50))
+			add(s.Name, "p99", micros(s.Latency.P99), micros(raw.Latency.P99))
+			add(s.Name, "p99.9", micros(s.Latency.P999), micros(raw.Latency.P999))
+			continue
+		}
+		add(s.Name, "iters/s", float64(s.ItersPerSec), float64(raw.ItersPerSec))
+	}
+	return out
+}
+
+// micros converts d to microseconds.
+func micros(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
+
+// printResults prints upstream's separator and result table, then, when
+// extra stages ran, the latency and broker / raw socket tables.
+func (r *runner) printResults(rep *Report) {
+	r.printf("%s\n", paint(r.colour, styleBlack, separator(resultsTitle, r.width)))
+	r.printf("%s", resultTable(rep.Stages).render(r.colour))
+	if lt := latencyTable(rep.Stages); lt != nil {
+		r.printf("%s\n", paint(r.colour, styleBlack, separator("--- Latency (µs) ", r.width)))
+		r.printf("%s", lt.render(r.colour))
+	}
+	if len(rep.Ratios) > 0 {
+		r.printf("%s\n", paint(r.colour, styleBlack, separator("--- Broker / raw socket ", r.width)))
+		r.printf("%s", ratioTable(rep.Ratios).render(r.colour))
+	}
+}
+
+// resultTable is upstream's result table: stage, iters, secs, msecs,
+// iters/s, one row per stage in the order given (sorted by name).
+func resultTable(stages []*StageResult) *table {
+	t := &table{titles: []string{"stage", "iters", "secs", "msecs", "iters/s"}}
+	for _, s := range stages {
+		secs := s.Elapsed.Seconds()
+		t.rows = append(t.rows, []cell{
+			{text: s.Name},
+			{text: fnum(s.Iters), style: styleGreen},
+			{text: fixed3(secs), style: styleBlue},
+			{text: fixed3(secs * 1000), style: styleCyan},
+			{text: fnum(s.ItersPerSec), style: styleYellow},
+		})
+	}
+	return t
+}
+
+// latencyTable lists the latency percentiles, or is nil when no latency
+// stage ran.
+func latencyTable(stages []*StageResult) *table {
+	t := &table{titles: []string{"stage", "round trips", "p50", "p99", "p99.9", "max"}}
+	for _, s := range stages {
+		if l := s.Latency; l != nil {
+			t.rows = append(t.rows, []cell{
+				{text: s.Name},
+				{text: fnum(s.Iters), style: styleGreen},
+				{text: fixed3(micros(l.P50)), style: styleYellow},
+				{text: fixed3(micros(l.P99)), style: styleYellow},
+				{text: fixed3(micros(l.P999)), style: styleYellow},
+				{text: fixed3(micros(l.Max)), style: styleCyan},
+			})
+		}
+	}
+	if len(t.rows) == 0 {
+		return nil
+	}
+	return t
+}
+
+// ratioTable compares broker stages with their raw-socket baselines.
+func ratioTable(rs []Ratio) *table {
+	t := &table{titles: []string{"stage", "metric", "broker", "raw socket", "broker / raw socket"}}
+	for _, q := range rs {
+		value := func(v float64) string {
+			if q.Metric == "iters/s" {
+				return fnum(int64(v))
+			}
+			return fixed3(v) + " µs"
+		}
+		t.rows = append(t.rows, []cell{
+			{text: q.Stage},
+			{text: q.Metric},
+			{text: value(q.Broker), style: styleYellow},
+			{text: value(q.Raw), style: styleYellow},
+			{text: fmt.Sprintf("%.2f", q.Ratio), style: styleGreen},
+		})
+	}
+	return t
+}
