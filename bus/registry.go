@@ -163,12 +163,13 @@ func (b *Broker) insert(c *Client) proto.Code {
 }
 
 // unregister removes c (and, for a primary, its secondaries) and announces
-// a primary's departure. Idempotent.
-func (b *Broker) unregister(c *Client, announce bool) {
+// a primary's departure. Idempotent: it reports whether this call removed
+// c, so that concurrent callers disconnect a client only once.
+func (b *Broker) unregister(c *Client, announce bool) bool {
 	b.regMu.Lock()
 	if !c.registered.Load() {
 		b.regMu.Unlock()
-		return
+		return false
 	}
 	secs := b.removeLocked(c)
 	b.regMu.Unlock()
@@ -178,16 +179,16 @@ func (b *Broker) unregister(c *Client, announce bool) {
 	if announce && !c.IsSecondary() && !b.closing.Load() {
 		b.announce(InfoTopic, "unreg", c.name)
 	}
+	return true
 }
 
 // kick unregisters a socket client whose queue overflowed; what it already
 // has queued is still written.
 func (b *Broker) kick(c *Client) {
-	if !c.registered.Load() {
-		return
+	if !b.unregister(c, true) {
+		return // another goroutine got there first
 	}
 	b.cfg.logWarn("client queue is full, force unregistering", "client", c.nameStr)
-	b.unregister(c, true)
 	if c.sink != nil {
 		c.sink.Disconnect(true)
 	}
@@ -247,8 +248,9 @@ func (b *Broker) ForceDisconnect(name string) error {
 	if c.embedded != nil {
 		return ErrNotSupported
 	}
-	b.unregister(c, true)
-	c.sink.Disconnect(false)
+	if b.unregister(c, true) {
+		c.sink.Disconnect(false)
+	}
 	return nil
 }
 

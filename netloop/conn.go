@@ -16,8 +16,11 @@ import (
 )
 
 // parkedInputMax bounds the input gnet may buffer for a connection that is
-// not being read because its own queue is full.
-const parkedInputMax = 64 << 20
+// parked because its own queue is full (gnet keeps reading the socket and
+// has no way to pause it; upstream simply stops reading). Growing gnet's
+// buffer costs several times its size in pooled allocations, so the bound
+// is small: beyond it, plus the frame being received, the client is dropped.
+const parkedInputMax = 4 << 20
 
 // errParkedInput is why such a connection is closed.
 var errParkedInput = errors.New("netloop: client keeps sending while its own queue is full")
@@ -144,7 +147,7 @@ func (c *conn) readFrames() gnet.Action {
 			c.refresh()
 			if c.queued.Load() >= int32(c.limit) {
 				c.parked = true
-				if gc.InboundBuffered() > parkedInputMax {
+				if gc.InboundBuffered() > parkedInputMax+c.frameInProgress() {
 					// gnet keeps reading the socket: bound what a client
 					// that neither reads nor stops sending can pile up
 					return c.fail(errParkedInput)
@@ -238,4 +241,19 @@ func (c *conn) closeConn() {
 	if !c.closed {
 		_ = c.lp.el.Close(c.gc)
 	}
+}
+
+// frameInProgress is the size of the frame at the head of gnet's input, as
+// far as its header says (0 when no header is there yet), so a parked
+// client is never dropped for sending one large frame.
+func (c *conn) frameInProgress() int {
+	hb, err := c.gc.Peek(proto.ClientHeaderSize)
+	if err != nil {
+		return 0
+	}
+	h, err := proto.DecodeHeader(hb, 0)
+	if err != nil || !h.HasData() {
+		return 0
+	}
+	return proto.ClientHeaderSize + int(h.Len)
 }
