@@ -30,8 +30,12 @@ type Config struct {
 
 // Logger is the subset of *slog.Logger the broker uses.
 type Logger interface {
+	// Info logs routine events.
 	Info(msg string, args ...any)
+	// Warn logs what an operator should notice: a client kicked because
+	// its queue was full, a previous instance displaced by force register.
 	Warn(msg string, args ...any)
+	// Debug logs details.
 	Debug(msg string, args ...any)
 }
 
@@ -46,6 +50,8 @@ const (
 	KindWebSocket
 )
 
+// String returns the kind as client.list reports it: internal, local_ipc,
+// tcp or websocket.
 func (k ClientKind) String() string {
 	switch k {
 	case KindInternal:
@@ -62,7 +68,7 @@ func (k ClientKind) String() string {
 
 // ConnInfo describes a socket client at registration.
 type ConnInfo struct {
-	Kind   ClientKind
+	Kind   ClientKind // KindLocalIPC, KindTCP or KindWebSocket
 	Source string     // peer "ip:port" for TCP ("" for UNIX)
 	Port   string     // the listener's bind string
 	PeerIP netip.Addr // zero for UNIX sockets (skips the AAA host check)

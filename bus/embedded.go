@@ -16,10 +16,10 @@ import (
 // not be touched. Not calling Release only costs garbage.
 type Delivery struct {
 	Kind     proto.Kind // KindMessage, KindBroadcast or KindPublish
-	Realtime bool
-	Sender   []byte // full sender name
-	Topic    []byte // KindPublish only
-	Payload  []byte
+	Realtime bool       // the sender used a realtime QoS
+	Sender   []byte     // full sender name
+	Topic    []byte     // KindPublish only
+	Payload  []byte     // the sender's payload, byte for byte
 	buf      []byte
 }
 

@@ -49,6 +49,8 @@ func (f *Frame) AppendTo(dst []byte) []byte {
 // sink is closing, proto.CodeTimeout when an embedded receiver stayed full.
 // ACK frames are queued without a queue-size check.
 type Sink interface {
+	// Enqueue queues f for the client (f's slices are views: copy what
+	// you keep) and returns one of the codes in the Sink documentation.
 	Enqueue(origin any, f Frame) proto.Code
 	// Disconnect closes the connection after the broker removed the client.
 	// flush=true writes what is already queued first (queue overflow);

@@ -34,6 +34,7 @@ type Listener struct {
 // Config configures a Server. The zero value of every field but Binds
 // selects a default.
 type Config struct {
+	// Binds lists the listeners, served in this order; at least one.
 	Binds []Listener
 	// Loops is the number of gnet event loops; 0 = one per CPU.
 	//

@@ -15,6 +15,20 @@
 // who receives what, which result code a frame deserves, or whether a name
 // is acceptable.
 //
+// Usage:
+//
+//	b := bus.New(bus.Config{Timeout: 5 * time.Second})
+//	srv, err := netloop.New(b, netloop.Config{Binds: []netloop.Listener{
+//		{Addr: "/tmp/busrt.sock"}, {Addr: "127.0.0.1:9924"},
+//	}})
+//	if err != nil { ... }     // a bad configuration; nothing is bound yet
+//	err = srv.Start()         // bound and accepting, or the first error
+//	...
+//	err = srv.Shutdown(ctx)   // announce shutdown, flush clients, close
+//
+// Run with GOMAXPROCS of at least Config.Loops+1 (see Config.Loops).
+// netloop builds on Linux (where it is tested) and FreeBSD only.
+//
 // Threading: a connection is read and written only by the gnet event loop
 // that owns it. Other goroutines (other loops routing, the `.broker`
 // service, embedded clients) append to the connection's pending buffer under

@@ -67,7 +67,7 @@ func (c Code) Err() error {
 // Error is a bus result code used as a Go error. Match with errors.As or
 // compare Code; errors.Is(err, proto.CodeX.Err()) also works.
 type Error struct {
-	Code Code
+	Code Code // never CodeOK
 }
 
 // Error describes the code in words, with its byte value.

@@ -5,8 +5,8 @@ import "encoding/binary"
 // Header is a decoded 9-byte client→broker frame header.
 type Header struct {
 	ID    uint32 // frame id, echoed in the ACK
-	Op    Op
-	QoS   QoS
+	Op    Op     // operation: flags & 0x3F
+	QoS   QoS    // flags >> 6
 	Len   uint32 // data length after the header
 	Flags byte   // the raw flags byte
 }
@@ -48,7 +48,7 @@ func DecodeHeader(b []byte, maxLen uint32) (Header, error) {
 
 // BrokerHeader is a decoded 6-byte broker→client header.
 type BrokerHeader struct {
-	Kind     Kind
+	Kind     Kind   // byte 0: NOP, PUBLISH, MESSAGE, BROADCAST or ACK
 	Len      uint32 // data length (0 for ACK and NOP)
 	Realtime bool   // byte 5 of data frames
 	AckID    uint32 // ACK only

@@ -110,11 +110,11 @@ func AppendRPCError(dst []byte, callID uint32, code int16, data []byte) []byte {
 // RPCEvent is a decoded RPC event. Method and Data are views into the
 // payload given to ParseRPCEvent.
 type RPCEvent struct {
-	Type   RPCType
-	CallID uint32 // request, reply, error reply; 0 in a request = no reply wanted
-	Method []byte // request only; upstream dispatchers require UTF-8
-	Data   []byte // notification data, request params, reply result or error data
-	Code   int16  // error reply only
+	Type   RPCType // byte 0: notification, request, reply or error reply
+	CallID uint32  // request, reply, error reply; 0 in a request = no reply wanted
+	Method []byte  // request only; upstream dispatchers require UTF-8
+	Data   []byte  // notification data, request params, reply result or error data
+	Code   int16   // error reply only
 }
 
 // NeedsReply reports whether e is a request whose caller waits for a reply

@@ -83,6 +83,8 @@ type Client interface {
 // Client.SendAsync). HandleAck must not block: it runs on the client's
 // reader goroutine.
 type AckHandler interface {
+	// HandleAck receives the ACK's result code and the tag given to
+	// SendAsync.
 	HandleAck(tag uint32, code proto.Code)
 }
 

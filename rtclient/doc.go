@@ -13,6 +13,15 @@
 // broadcasts, and never depends on the broker's internals: the embedded
 // adapter uses bus's public API only.
 //
+// # Getting started
+//
+// Dial connects to a broker ("/tmp/busrt.sock", "127.0.0.1:9924");
+// RegisterEmbedded joins a *bus.Broker in the same process; both results
+// implement Client. NewRPC turns a Client into an RPC endpoint: Call, Call0 and
+// Notify, Handle for serving, and the typed helpers CallMsg, DecodeParams
+// and EncodeResult for msgp-generated types. The package's examples run in
+// the tests; docs/rpc.md in the repository is the guide.
+//
 // # Buffer ownership
 //
 // Incoming frames are pooled. A *Frame received from Client.Frames, or

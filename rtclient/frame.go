@@ -19,7 +19,7 @@ type Frame struct {
 	Realtime bool       // the sender used a realtime QoS
 	Sender   []byte     // full sender name, with any %%suffix
 	Topic    []byte     // KindPublish only; nil otherwise
-	Payload  []byte
+	Payload  []byte     // the sender's payload, byte for byte
 
 	buf      []byte        // socket frames: the whole frame data
 	delivery *bus.Delivery // embedded frames: the broker's pooled delivery

@@ -43,7 +43,8 @@ func NewRPCError(code int16, data []byte) *RPCError {
 	return &RPCError{Code: code, Data: data}
 }
 
-// Error returns "rpc error CODE" followed by ": DATA" when there is data.
+// Error returns "rtclient: RPC error CODE" followed by ": DATA" when there
+// is data, or else by ": CAUSE" for a local failure.
 func (e *RPCError) Error() string {
 	s := "rtclient: RPC error " + strconv.Itoa(int(e.Code))
 	switch {
