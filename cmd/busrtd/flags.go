@@ -10,11 +10,13 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/busrt-go/busrt/bus"
 	"github.com/busrt-go/busrt/netloop"
 )
 
-// version is busrtd's version.
-const version = "0.1.0"
+// version is busrtd's version: the broker's, which `.broker` `info`
+// reports too.
+const version = bus.Version
 
 // defaultBinds are used when no -B is given (DECISIONS.md).
 var defaultBinds = []string{"/tmp/busrt.sock", "127.0.0.1:9924"}
