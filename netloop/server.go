@@ -136,7 +136,11 @@ func (s *Server) Start() error {
 			return s.bootErr
 		}
 		if s.runErr != nil {
-			return fmt.Errorf("netloop: %w", s.runErr)
+			addrs := make([]string, len(s.cfg.Binds))
+			for i, l := range s.cfg.Binds {
+				addrs[i] = l.Addr
+			}
+			return fmt.Errorf("netloop: listen on %s: %w", strings.Join(addrs, ", "), s.runErr)
 		}
 		return errors.New("netloop: engine stopped during start")
 	}

@@ -227,6 +227,9 @@ func (c *cli) connect(ctx context.Context, pingEvery time.Duration) (*rtclient.S
 	case errors.Is(err, proto.CodeData.Err()), errors.Is(err, proto.CodeNotRegistered.Err()), errors.Is(err, proto.CodeAccess.Err()):
 		return nil, fmt.Errorf("the broker at %s refused the name %q (%v); choose another with -n", c.socket, c.name, codeText(err))
 	}
+	if errors.Is(err, os.ErrPermission) {
+		return nil, fmt.Errorf("cannot connect to the broker at %s (%v); the socket's permissions do not let this user connect: run as a user who may, or change the socket's mode", c.socket, cause(err))
+	}
 	return nil, fmt.Errorf("cannot connect to the broker at %s (%v); check that busrtd is running and the address is right", c.socket, cause(err))
 }
 
