@@ -1,16 +1,15 @@
 package rtclient
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/busrt-go/busrt/proto"
@@ -21,12 +20,23 @@ import (
 // non-realtime frames at most BufTTL after they were queued, and a pinger
 // keeps the connection alive. Create it with Dial. All methods are safe from
 // any goroutine.
+//
+// On Linux, the first client also starts one process-wide goroutine, with
+// one epoll descriptor, that notices brokers hanging up (see
+// socket_hup_linux.go); it lives as long as the process.
 type SocketClient struct {
 	name string
 	addr string
 	cfg  Config
 	conn net.Conn
-	br   *bufio.Reader
+	raw  syscall.RawConn // nil: read through conn.Read
+	rd   frameReader     // the reader goroutine's (and the handshake's) state
+
+	// drainRead makes the raw reader read until EAGAIN instead of waiting
+	// after a short read: set when the peer hung up, or when no hang-up
+	// watcher covers the socket (socket_hup_linux.go).
+	drainRead atomic.Bool
+	hupID     int32 // the socket's id in the hang-up watcher, or 0
 
 	acks   waitTable
 	frames dispatcher
@@ -48,8 +58,7 @@ type SocketClient struct {
 	failOnce  sync.Once
 	closeOnce sync.Once
 	connected atomic.Bool
-	nextSec   atomic.Uint32                // next secondary suffix
-	hdr       [proto.BrokerHeaderSize]byte // reader scratch
+	nextSec   atomic.Uint32 // next secondary suffix
 }
 
 // failure is the sticky reason why the client stopped.
@@ -89,12 +98,12 @@ func Dial(ctx context.Context, addr string, cfg Config) (*SocketClient, error) {
 
 // newSocketClient prepares a client on conn; cfg has its defaults.
 func newSocketClient(conn net.Conn, addr string, cfg Config) *SocketClient {
-	return &SocketClient{
+	c := &SocketClient{
 		name:     cfg.Name,
 		addr:     addr,
 		cfg:      cfg,
 		conn:     conn,
-		br:       bufio.NewReaderSize(conn, cfg.BufSize),
+		rd:       frameReader{buf: make([]byte, max(cfg.BufSize, minReadBuf))},
 		frames:   newDispatcher(cfg.QueueSize),
 		wbuf:     make([]byte, 0, cfg.BufSize),
 		spare:    make([]byte, 0, cfg.BufSize),
@@ -102,11 +111,20 @@ func newSocketClient(conn net.Conn, addr string, cfg Config) *SocketClient {
 		quit:     make(chan struct{}),
 		done:     make(chan struct{}),
 	}
+	c.raw = rawConnOf(conn)
+	return c
 }
+
+// minReadBuf is the smallest read buffer: a broker header and a greeting
+// always fit.
+const minReadBuf = 64
 
 // start starts the goroutines of a registered client.
 func (c *SocketClient) start() {
 	c.connected.Store(true)
+	if c.raw != nil && !c.watchHangUp() {
+		c.drainRead.Store(true)
+	}
 	go c.readLoop()
 	if c.cfg.BufTTL > 0 {
 		go c.flushLoop()
@@ -127,7 +145,7 @@ func (c *SocketClient) handshake(ctx context.Context, hs *proto.ClientHandshake)
 	var out []byte
 	for !hs.Done() {
 		want := hs.Want()
-		if _, err := io.ReadFull(c.br, in[:want]); err != nil {
+		if err := c.readFull(in[:want]); err != nil {
 			if ctx.Err() != nil {
 				return fmt.Errorf("%s: %w", hs.Step(), ctx.Err())
 			}
@@ -254,9 +272,10 @@ func (c *SocketClient) Err() error {
 	return nil
 }
 
-// Close writes what is buffered (within Timeout), closes the connection
+// Close writes what is buffered (within Timeout), ends the connection
 // (the broker unregisters the client) and fails waiting calls with
-// ErrClosed. It does not wait for the reader: Done says when it stopped.
+// ErrClosed. It does not wait for the reader, which closes the socket when
+// it stops: Done says when.
 // Idempotent; safe from any goroutine, handlers included.
 func (c *SocketClient) Close() error {
 	c.closeOnce.Do(func() {
@@ -267,14 +286,15 @@ func (c *SocketClient) Close() error {
 }
 
 // fail stops the client for good: it records why, fails every waiting call
-// and every later one, and closes the connection. The first reason wins.
+// and every later one, and ends the connection (closeConn). The first
+// reason wins.
 func (c *SocketClient) fail(err error) {
 	c.failOnce.Do(func() {
 		c.failure.Store(&failure{err: err})
 		c.connected.Store(false)
 		c.acks.close(err)
 		close(c.quit)
-		_ = c.conn.Close()
+		c.closeConn()
 	})
 }
 

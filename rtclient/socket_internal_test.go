@@ -394,23 +394,29 @@ func FuzzReader(f *testing.F) {
 	f.Add([]byte{0, 1, 2, 3, 4, 5, 0x13, 1, 0, 0, 0, 0, 0})
 	f.Fuzz(func(t *testing.T, stream []byte) {
 		srv, cli := net.Pipe()
-		c := newSocketClient(cli, "pipe", Config{Name: "fuzz", PingInterval: -1, BufTTL: -1, MaxFrame: 1 << 16}.withDefaults())
-		c.start()
-		r := NewRPC(c, RPCConfig{
-			OnFrame:        func(context.Context, *Frame) {},
-			OnNotification: func(context.Context, *Event) {},
-		})
-		r.Handle("m", func(_ context.Context, ev *Event) ([]byte, error) { return ev.Payload, nil })
-		go func() { _, _ = io.Copy(io.Discard, srv) }() // replies
-		_, _ = srv.Write(stream)
-		_ = srv.Close()
-		select {
-		case <-c.Done():
-		case <-time.After(waitTimeout):
-			t.Fatal("reader did not stop")
-		}
-		if !errors.Is(c.Err(), ErrDisconnected) {
-			t.Fatalf("err %v", c.Err())
-		}
+		fuzzReader(t, srv, cli, stream)
+		srv, cli = socketPair(t) // the raw reader, with a buffer that cuts frames
+		fuzzReader(t, srv, cli, stream)
 	})
+}
+
+func fuzzReader(t *testing.T, srv, cli net.Conn, stream []byte) {
+	c := newSocketClient(cli, "pipe", Config{Name: "fuzz", PingInterval: -1, BufTTL: -1, BufSize: 64, MaxFrame: 1 << 16}.withDefaults())
+	c.start()
+	r := NewRPC(c, RPCConfig{
+		OnFrame:        func(context.Context, *Frame) {},
+		OnNotification: func(context.Context, *Event) {},
+	})
+	r.Handle("m", func(_ context.Context, ev *Event) ([]byte, error) { return ev.Payload, nil })
+	go func() { _, _ = io.Copy(io.Discard, srv) }() // replies
+	_, _ = srv.Write(stream)
+	_ = srv.Close()
+	select {
+	case <-c.Done():
+	case <-time.After(waitTimeout):
+		t.Fatalf("reader did not stop (%T, %q)", cli, stream)
+	}
+	if !errors.Is(c.Err(), ErrDisconnected) {
+		t.Fatalf("err %v", c.Err())
+	}
 }
