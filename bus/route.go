@@ -38,24 +38,18 @@ func (c *Client) Process(origin any, h proto.Header, data []byte) error {
 		if rc != nil && rc.inline != nil {
 			rc.inline(origin, c, f.Realtime, payload)
 		}
-	case proto.OpPublish:
-		topic, payload, err := proto.SplitTarget(data)
+	case proto.OpPublish, proto.OpPublishFor:
+		var topic, receiver, payload []byte
+		var err error
+		if h.Op == proto.OpPublish {
+			topic, payload, err = proto.SplitTarget(data)
+		} else {
+			topic, receiver, payload, err = proto.SplitPublishFor(data)
+		}
 		if err != nil {
 			return err
 		}
-		if c.aaa != nil && !c.aaa.publish.allowTopic(topic) {
-			c.ack(origin, h, proto.CodeAccess)
-			return nil
-		}
-		c.countIn(h.Len)
-		f := Frame{Kind: proto.KindPublish, Realtime: h.QoS.IsRealtime(), Sender: c.name, Topic: topic, Payload: payload}
-		b.publish(origin, &f, nil, uint64(h.Len))
-		c.ack(origin, h, proto.CodeOK)
-	case proto.OpPublishFor:
-		topic, receiver, payload, err := proto.SplitPublishFor(data)
-		if err != nil {
-			return err
-		}
+		// PUBLISH_FOR checks only the topic, never the receiver (§8)
 		if c.aaa != nil && !c.aaa.publish.allowTopic(topic) {
 			c.ack(origin, h, proto.CodeAccess)
 			return nil
