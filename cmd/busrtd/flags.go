@@ -54,7 +54,7 @@ Options:
       --verbose                log everything to stdout
       --log-syslog             log to syslog even in the foreground
       --force-register         a new client replaces a registered one of the same name
-  -w <N>                       event loops (default 4)
+  -w <N>                       event loops, at most CPUs-1 (default 4)
   -t <SECONDS>                 broker timeout (default 5)
       --buf-size <BYTES>       per-client write batch (default 16384)
       --buf-ttl <MICROSECONDS> delay of a scheduled flush (default 10)

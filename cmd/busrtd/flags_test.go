@@ -54,3 +54,18 @@ func TestParseFlagsErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestEventLoops(t *testing.T) {
+	for _, c := range []struct{ workers, procs, want int }{
+		{4, 1, 1}, // one CPU: one loop
+		{4, 2, 1}, // two CPUs: one loop, one CPU for the clients
+		{4, 4, 3},
+		{4, 8, 4}, // enough CPUs: -w as given
+		{1, 8, 1},
+		{16, 64, 16},
+	} {
+		if got := eventLoops(c.workers, c.procs); got != c.want {
+			t.Errorf("eventLoops(%d, %d) = %d, want %d", c.workers, c.procs, got, c.want)
+		}
+	}
+}
