@@ -46,19 +46,31 @@ func (r *runner) registerDeadline() time.Duration {
 	return max(2*r.o.Timeout, phase2RegisterRetryFloor)
 }
 
-// dial connects a client named name. A BUSY refusal is retried until
-// registerDeadline: phase 2 reuses the names of phase 1, whose connections
-// the broker may not have dropped yet (upstream panics there).
+// dial connects a client named name, retrying BUSY (see retryBusy).
 func (r *runner) dial(ctx context.Context, name string) (*rtclient.SocketClient, error) {
+	var c *rtclient.SocketClient
+	err := r.retryBusy(ctx, name, func() error {
+		var err error
+		c, err = rtclient.Dial(ctx, r.addr, r.clientConfig(name))
+		return err
+	})
+	return c, err
+}
+
+// retryBusy calls connect, which registers name with the broker, until it
+// succeeds, fails with anything but a BUSY refusal, or registerDeadline
+// passes: phase 2 and the lean stage reuse the names of phase 1, whose
+// connections the broker may not have dropped yet (upstream panics there).
+func (r *runner) retryBusy(ctx context.Context, name string, connect func() error) error {
 	deadline := time.Now().Add(r.registerDeadline())
 	backoff := time.Millisecond
 	for {
-		c, err := rtclient.Dial(ctx, r.addr, r.clientConfig(name))
+		err := connect()
 		if err == nil {
-			return c, nil
+			return nil
 		}
 		if !errors.Is(err, proto.CodeBusy.Err()) || time.Now().After(deadline) {
-			return nil, fmt.Errorf("benchmarks: connect %s to %s: %w", name, r.addr, err)
+			return fmt.Errorf("benchmarks: connect %s to %s: %w", name, r.addr, err)
 		}
 		if r.onBusy != nil {
 			r.onBusy()
@@ -68,7 +80,7 @@ func (r *runner) dial(ctx context.Context, name string) (*rtclient.SocketClient,
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			return nil, ctx.Err()
+			return ctx.Err()
 		}
 		backoff = min(2*backoff, 50*time.Millisecond)
 	}

@@ -28,5 +28,15 @@ func (r *runner) extraPhase(ctx context.Context) error {
 			return err
 		}
 	}
+	if r.sel[StageRawSendProc] {
+		if err := r.rawSendProcessed(ctx); err != nil {
+			return err
+		}
+	}
+	if r.sel[StageLeanSendProc] {
+		if err := r.leanSendProcessed(ctx); err != nil {
+			return err
+		}
+	}
 	return nil
 }

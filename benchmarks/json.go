@@ -48,12 +48,15 @@ type jsonLatency struct {
 	MaxUs  float64 `json:"max_us"`
 }
 
+// jsonRatio keeps the keys "broker" and "raw" of the first ratios (broker
+// stage / raw-socket twin): they are the stage's and the baseline's value.
 type jsonRatio struct {
-	Stage  string  `json:"stage"`
-	Metric string  `json:"metric"`
-	Broker float64 `json:"broker"`
-	Raw    float64 `json:"raw"`
-	Ratio  float64 `json:"ratio"`
+	Stage    string  `json:"stage"`
+	Baseline string  `json:"baseline"`
+	Metric   string  `json:"metric"`
+	Broker   float64 `json:"broker"`
+	Raw      float64 `json:"raw"`
+	Ratio    float64 `json:"ratio"`
 }
 
 // writeJSON prints rep as one indented JSON document.

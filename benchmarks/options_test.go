@@ -21,6 +21,7 @@ func TestParseStages(t *testing.T) {
 		{"extra", ExtraStages},
 		{"all", append(slices.Clone(UpstreamStages), ExtraStages...)},
 		{"rpc.call, latency.rtt", []string{StageRPCCall, StageLatency}},
+		{"raw.send.qos.processed,lean.send.qos.processed,send.qos.processed", []string{StageRawSendProc, StageLeanSendProc, StageSendProcessed}},
 		{"send.qos.no,extra", append([]string{StageSendNo}, ExtraStages...)},
 	} {
 		set, err := parseStages(c.spec)
@@ -40,7 +41,8 @@ func TestParseStages(t *testing.T) {
 		t.Fatalf("unknown stage: %v", err)
 	}
 	if got := strings.Join(ExtraStages, ","); got != "pubsub.fanout.1,pubsub.fanout.10,pubsub.fanout.100,"+
-		"raw.pubsub.fanout.1,raw.pubsub.fanout.10,raw.pubsub.fanout.100,latency.rtt,raw.latency.rtt" {
+		"raw.pubsub.fanout.1,raw.pubsub.fanout.10,raw.pubsub.fanout.100,latency.rtt,raw.latency.rtt,"+
+		"raw.send.qos.processed,lean.send.qos.processed" {
 		t.Fatalf("extra stages: %s", got)
 	}
 }

@@ -33,13 +33,18 @@ type StageResult struct {
 	Latency     *Latency // latency stages only
 }
 
-// Ratio compares a broker stage with its raw-socket baseline.
+// Ratio compares a stage with its baseline (see baselines): a broker
+// stage with its raw-socket twin, send.qos.processed with
+// lean.send.qos.processed (what the Go client costs),
+// lean.send.qos.processed with raw.send.qos.processed (what the broker
+// costs over the machine's ceiling).
 type Ratio struct {
-	Stage  string  // the broker stage
-	Metric string  // what is compared: "iters/s", "p50", "p99", "p99.9"
-	Broker float64 // iters/s, or µs for latencies
-	Raw    float64
-	Ratio  float64 // Broker / Raw
+	Stage    string  // the measured stage
+	Baseline string  // the stage it is compared with
+	Metric   string  // what is compared: "iters/s", "p50", "p99", "p99.9"
+	Broker   float64 // Stage's value: iters/s, or µs for latencies
+	Raw      float64 // Baseline's value
+	Ratio    float64 // Broker / Raw
 }
 
 func newResult(name string, iters, errors int64, elapsed time.Duration) *StageResult {
@@ -83,26 +88,53 @@ func (r *runner) report() *Report {
 	return rep
 }
 
-// ratios compares every broker stage that has a raw-socket twin in rep.
+// baselines lists, in order of preference, the stages that stage is
+// compared with: its raw-socket twin raw.NAME, except that
+// send.qos.processed is compared with the same traffic from the minimal
+// client (lean.send.qos.processed), or else with no broker, and the lean
+// stage with no broker (raw.send.qos.processed).
+func baselines(stage string) []string {
+	switch stage {
+	case StageSendProcessed:
+		return []string{StageLeanSendProc, StageRawSendProc}
+	case StageLeanSendProc:
+		return []string{StageRawSendProc}
+	}
+	return []string{rawPrefix + stage}
+}
+
+// baselineOf returns the first of stage's baselines that has a value in
+// have, or "".
+func baselineOf(stage string, have func(string) bool) string {
+	for _, b := range baselines(stage) {
+		if have(b) {
+			return b
+		}
+	}
+	return ""
+}
+
+// ratios compares every stage of rep that has a baseline in rep.
 func ratios(rep *Report) []Ratio {
 	var out []Ratio
-	add := func(stage, metric string, broker, raw float64) {
-		if raw > 0 {
-			out = append(out, Ratio{Stage: stage, Metric: metric, Broker: broker, Raw: raw, Ratio: broker / raw})
+	add := func(stage, base, metric string, value, baseValue float64) {
+		if baseValue > 0 {
+			out = append(out, Ratio{Stage: stage, Baseline: base, Metric: metric, Broker: value, Raw: baseValue, Ratio: value / baseValue})
 		}
 	}
 	for _, s := range rep.Stages {
-		raw := rep.Stage(rawPrefix + s.Name)
-		if raw == nil {
+		name := baselineOf(s.Name, func(n string) bool { return rep.Stage(n) != nil })
+		if name == "" {
 			continue
 		}
-		if s.Latency != nil && raw.Latency != nil {
-			add(s.Name, "p50", micros(s.Latency.P50), micros(raw.Latency.P50))
-			add(s.Name, "p99", micros(s.Latency.P99), micros(raw.Latency.P99))
-			add(s.Name, "p99.9", micros(s.Latency.P999), micros(raw.Latency.P999))
+		base := rep.Stage(name)
+		if s.Latency != nil && base.Latency != nil {
+			add(s.Name, name, "p50", micros(s.Latency.P50), micros(base.Latency.P50))
+			add(s.Name, name, "p99", micros(s.Latency.P99), micros(base.Latency.P99))
+			add(s.Name, name, "p99.9", micros(s.Latency.P999), micros(base.Latency.P999))
 			continue
 		}
-		add(s.Name, "iters/s", float64(s.ItersPerSec), float64(raw.ItersPerSec))
+		add(s.Name, name, "iters/s", float64(s.ItersPerSec), float64(base.ItersPerSec))
 	}
 	return out
 }
@@ -111,7 +143,7 @@ func ratios(rep *Report) []Ratio {
 func micros(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
 
 // printResults prints upstream's separator and result table, then, when
-// extra stages ran, the latency and broker / raw socket tables.
+// extra stages ran, the latency and stage / baseline tables.
 func (r *runner) printResults(rep *Report) {
 	r.printf("%s\n", paint(r.colour, styleBlack, separator(resultsTitle, r.width)))
 	r.printf("%s", resultTable(rep.Stages).render(r.colour))
@@ -120,7 +152,7 @@ func (r *runner) printResults(rep *Report) {
 		r.printf("%s", lt.render(r.colour))
 	}
 	if len(rep.Ratios) > 0 {
-		r.printf("%s\n", paint(r.colour, styleBlack, separator("--- Broker / raw socket ", r.width)))
+		r.printf("%s\n", paint(r.colour, styleBlack, separator("--- Stage / baseline ", r.width)))
 		r.printf("%s", ratioTable(rep.Ratios).render(r.colour))
 	}
 }
@@ -164,9 +196,10 @@ func latencyTable(stages []*StageResult) *table {
 	return t
 }
 
-// ratioTable compares broker stages with their raw-socket baselines.
+// ratioTable compares stages with their baselines: each row names both,
+// "stage / baseline".
 func ratioTable(rs []Ratio) *table {
-	t := &table{titles: []string{"stage", "metric", "broker", "raw socket", "broker / raw socket"}}
+	t := &table{titles: []string{"stage / baseline", "metric", "stage", "baseline", "ratio"}}
 	for _, q := range rs {
 		value := func(v float64) string {
 			if q.Metric == "iters/s" {
@@ -175,7 +208,7 @@ func ratioTable(rs []Ratio) *table {
 			return fixed3(v) + " µs"
 		}
 		t.rows = append(t.rows, []cell{
-			{text: q.Stage},
+			{text: q.Stage + " / " + q.Baseline},
 			{text: q.Metric},
 			{text: value(q.Broker), style: styleYellow},
 			{text: value(q.Raw), style: styleYellow},

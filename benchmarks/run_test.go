@@ -99,7 +99,13 @@ func TestUpstreamStages(t *testing.T) {
 // counts.
 func TestAllStages(t *testing.T) {
 	rep, out, _ := runTiny(t, tinyOptions(groupAll))
-	if len(rep.Stages) != len(UpstreamStages)+len(ExtraStages) {
+	stages, nRatios := len(UpstreamStages)+len(ExtraStages), 6
+	if epollStages {
+		nRatios += 2 // send.qos.processed / lean, lean / raw
+	} else {
+		stages -= 2 // skipped
+	}
+	if len(rep.Stages) != stages {
 		t.Fatalf("%d stages: %v", len(rep.Stages), out)
 	}
 	for _, s := range rep.Stages {
@@ -114,10 +120,14 @@ func TestAllStages(t *testing.T) {
 			t.Errorf("%s: %+v", s.Name, s)
 		}
 	}
-	if len(rep.Ratios) != 6 {
+	if len(rep.Ratios) != nRatios {
 		t.Fatalf("ratios: %+v", rep.Ratios)
 	}
-	for _, part := range []string{"--- Latency (µs) ", " latency.rtt      50 ", "--- Broker / raw socket ", " pubsub.fanout.100  iters/s "} {
+	parts := []string{"--- Latency (µs) ", " latency.rtt      50 ", "--- Stage / baseline ", " pubsub.fanout.100 / raw.pubsub.fanout.100  "}
+	if epollStages {
+		parts = append(parts, " send.qos.processed / lean.send.qos.processed  ", " lean.send.qos.processed / raw.send.qos.processed  iters/s ")
+	}
+	for _, part := range parts {
 		if !strings.Contains(out, part) {
 			t.Errorf("output lacks %q:\n%s", part, out)
 		}
@@ -147,8 +157,10 @@ func TestJSON(t *testing.T) {
 			} `json:"latency"`
 		} `json:"stages"`
 		Ratios []struct {
-			Metric string  `json:"metric"`
-			Ratio  float64 `json:"ratio"`
+			Stage    string  `json:"stage"`
+			Baseline string  `json:"baseline"`
+			Metric   string  `json:"metric"`
+			Ratio    float64 `json:"ratio"`
 		} `json:"ratios"`
 		Machine struct {
 			CPUs int `json:"cpus"`
@@ -168,7 +180,8 @@ func TestJSON(t *testing.T) {
 		t.Errorf("stages %s", got)
 	}
 	if doc.Workers != 2 || doc.Iters != 200 || doc.Network != "unix" || doc.Broker == nil || doc.Broker.QueueSize != DefaultBrokerQueueSize ||
-		doc.Stages[0].Latency == nil || doc.Stages[0].Latency.P50 <= 0 || len(doc.Ratios) != 3 || doc.Machine.CPUs < 1 {
+		doc.Stages[0].Latency == nil || doc.Stages[0].Latency.P50 <= 0 || len(doc.Ratios) != 3 || doc.Machine.CPUs < 1 ||
+		doc.Ratios[0].Stage != StageLatency || doc.Ratios[0].Baseline != StageRawLatency {
 		t.Errorf("document: %+v", doc)
 	}
 	if !strings.Contains(errOut, "!!! stage started: rpc.call \n") || !strings.HasPrefix(errOut, "Starting benchmark, 2 worker(s)") {
@@ -179,11 +192,78 @@ func TestJSON(t *testing.T) {
 // TestTCP runs stages over TCP: an embedded broker on 127.0.0.1:0 and the
 // raw baselines on loopback.
 func TestTCP(t *testing.T) {
-	o := tinyOptions("send+recv.qos.processed,rpc.call+handle,pubsub.fanout.10,raw.pubsub.fanout.10,raw.latency.rtt")
+	o := tinyOptions("send+recv.qos.processed,rpc.call+handle,pubsub.fanout.10,raw.pubsub.fanout.10,raw.latency.rtt," +
+		"raw.send.qos.processed,lean.send.qos.processed")
 	o.Addr = "127.0.0.1:0"
 	rep, _, _ := runTiny(t, o)
-	if rep.Network != "tcp" || !strings.HasPrefix(rep.Address, "127.0.0.1:") || rep.Address == "127.0.0.1:0" || len(rep.Stages) != 5 {
+	stages := 7
+	if !epollStages {
+		stages = 5
+	}
+	if rep.Network != "tcp" || !strings.HasPrefix(rep.Address, "127.0.0.1:") || rep.Address == "127.0.0.1:0" || len(rep.Stages) != stages {
 		t.Fatalf("report: %+v", rep)
+	}
+}
+
+// TestRequestResponseCeiling runs send.qos.processed with the two stages
+// that take the Go client, then the broker, out of it, and checks their
+// counts and the two ratios. The lean stage registers phase 2's names
+// right after phase 2 closed them, through the BUSY retry.
+func TestRequestResponseCeiling(t *testing.T) {
+	o := tinyOptions(StageRawSendProc + "," + StageLeanSendProc + "," + StageSendProcessed)
+	o.Workers, o.Iters = 3, 3000
+	rep, out, _ := runTiny(t, o)
+	if !epollStages {
+		if len(rep.Stages) != 1 || !strings.Contains(out, "!!! stage skipped: "+StageLeanSendProc+" (needs Linux epoll) \n") {
+			t.Fatalf("stages %+v, output:\n%s", rep.Stages, out)
+		}
+		return
+	}
+	started := []string{}
+	for _, l := range strings.Split(out, "\n") {
+		if s, ok := strings.CutPrefix(l, "!!! stage started: "); ok {
+			started = append(started, strings.TrimSpace(s))
+		}
+	}
+	if got := strings.Join(started, ","); got != StageSendProcessed+","+StageRawSendProc+","+StageLeanSendProc {
+		t.Errorf("execution order %s", got)
+	}
+	for _, name := range []string{StageRawSendProc, StageLeanSendProc, StageSendProcessed} {
+		s := rep.Stage(name)
+		if s == nil || s.Iters != 3000 || s.Errors != 0 || s.Elapsed <= 0 || s.ItersPerSec != itersPerSec(3000, 0, s.Elapsed) {
+			t.Fatalf("%s: %+v\n%s", name, s, out)
+		}
+	}
+	want := []string{
+		StageLeanSendProc + " / " + StageRawSendProc,
+		StageSendProcessed + " / " + StageLeanSendProc,
+	}
+	var got []string
+	for _, q := range rep.Ratios {
+		got = append(got, q.Stage+" / "+q.Baseline)
+		if base := rep.Stage(q.Baseline); q.Metric != "iters/s" || q.Raw != float64(base.ItersPerSec) || q.Ratio != q.Broker/q.Raw {
+			t.Errorf("ratio %+v", q)
+		}
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("ratios %q, want %q", got, want)
+	}
+}
+
+// TestRequestResponseLargeFrames runs the two epoll stages with frames far
+// larger than a socket buffer: the client's and the echo's writes are
+// short and wait for EPOLLOUT, the reads get frames in pieces.
+func TestRequestResponseLargeFrames(t *testing.T) {
+	if !epollStages {
+		t.Skip("needs Linux epoll")
+	}
+	for _, addr := range []string{"", "127.0.0.1:0"} {
+		o := tinyOptions(StageRawSendProc + "," + StageLeanSendProc)
+		o.Addr, o.Workers, o.Iters, o.PayloadSize = addr, 2, 10, 3<<20
+		rep, _, _ := runTiny(t, o)
+		if len(rep.Stages) != 2 || rep.Stages[0].Iters != 10 || rep.Stages[1].Iters != 10 {
+			t.Fatalf("%s: %+v", rep.Network, rep.Stages)
+		}
 	}
 }
 

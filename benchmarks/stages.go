@@ -17,8 +17,11 @@ const (
 	StageSendRecvProc     = "send+recv.qos.processed"
 	StageLatency          = "latency.rtt"
 	StageRawLatency       = "raw.latency.rtt"
+	StageRawSendProc      = rawPrefix + StageSendProcessed
+	StageLeanSendProc     = leanPrefix + StageSendProcessed
 	fanoutPrefix          = "pubsub.fanout."
 	rawPrefix             = "raw."
+	leanPrefix            = "lean."
 	groupUpstream         = "upstream"
 	groupExtra            = "extra"
 	groupAll              = "all"
@@ -36,7 +39,10 @@ var UpstreamStages = []string{
 }
 
 // ExtraStages are the stages upstream lacks, in execution order: fan-out
-// through the broker, the same over raw sockets, then the latency pair.
+// through the broker, the same over raw sockets, the latency pair, then the
+// request/response ceiling pair (send.qos.processed's traffic over raw
+// sockets with no broker, and from a minimal epoll client through the
+// broker).
 var ExtraStages = extraStages()
 
 func extraStages() []string {
@@ -47,7 +53,7 @@ func extraStages() []string {
 	for _, n := range FanoutSizes {
 		s = append(s, rawPrefix+FanoutStage(n))
 	}
-	return append(s, StageLatency, StageRawLatency)
+	return append(s, StageLatency, StageRawLatency, StageRawSendProc, StageLeanSendProc)
 }
 
 // FanoutStage is the name of the fan-out stage with n subscribers.

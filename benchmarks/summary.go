@@ -38,6 +38,10 @@ func ParseSummaryArgs(args []string) ([]SummaryGroup, error) {
 // Summarize prints, for every stage found, the median iters/s of each
 // group with the range and the number of runs, then the ratio of the
 // first group's median to each other group's, in upstream's table layout.
+// When stages ran together with their baselines (a broker stage and its
+// raw.* twin; send.qos.processed, lean.send.qos.processed and
+// raw.send.qos.processed), a second table gives, per group, the ratio of
+// each such stage's median to its baseline's.
 func Summarize(w io.Writer, groups []SummaryGroup) error {
 	medians := make([]map[string]int64, len(groups))
 	spread := make([]map[string]string, len(groups))
@@ -90,8 +94,48 @@ func Summarize(w io.Writer, groups []SummaryGroup) error {
 		}
 		t.rows = append(t.rows, row)
 	}
-	_, err := io.WriteString(w, t.render(false))
+	out := t.render(false)
+	if bt := baselineSummary(names, groups, medians); bt != nil {
+		out += "\n" + bt.render(false)
+	}
+	_, err := io.WriteString(w, out)
 	return err
+}
+
+// baselineSummary is the table of stage / baseline ratios of the medians,
+// one column per group, or nil when no stage has its baseline in a group.
+// A comparison that is one group's (the first of baselines it ran) is shown
+// in every group that ran both stages.
+func baselineSummary(names []string, groups []SummaryGroup, medians []map[string]int64) *table {
+	type pair struct{ stage, base string }
+	var pairs []pair
+	for _, n := range names {
+		for i := range groups {
+			b := baselineOf(n, func(b string) bool { return medians[i][b] > 0 })
+			if p := (pair{n, b}); b != "" && medians[i][n] > 0 && !slices.Contains(pairs, p) {
+				pairs = append(pairs, p)
+			}
+		}
+	}
+	if len(pairs) == 0 {
+		return nil
+	}
+	t := &table{titles: []string{"stage / baseline"}}
+	for _, g := range groups {
+		t.titles = append(t.titles, g.Label)
+	}
+	for _, p := range pairs {
+		row := []cell{{text: p.stage + " / " + p.base}}
+		for i := range groups {
+			text := "-"
+			if a, b := medians[i][p.stage], medians[i][p.base]; a > 0 && b > 0 {
+				text = fmt.Sprintf("%.2f", float64(a)/float64(b))
+			}
+			row = append(row, cell{text: text})
+		}
+		t.rows = append(t.rows, row)
+	}
+	return t
 }
 
 // median returns the median of v (the mean of the middle two for an even

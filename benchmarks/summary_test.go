@@ -65,3 +65,46 @@ func TestSummarize(t *testing.T) {
 		t.Fatalf("bad argument: %v", err)
 	}
 }
+
+// TestSummarizeBaselines: runs with the request/response ceiling stages
+// get a second table, each stage's median over its baseline's, per group;
+// a comparison that is some group's is shown wherever both stages ran.
+func TestSummarizeBaselines(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, perSec map[string]int64) string {
+		rep := &Report{Date: time.Now()}
+		for _, s := range []string{StageSendProcessed, StageLeanSendProc, StageRawSendProc} {
+			if v, ok := perSec[s]; ok {
+				rep.Stages = append(rep.Stages, &StageResult{Name: s, Iters: 1_000_000, ItersPerSec: v, Elapsed: time.Second})
+			}
+		}
+		var b bytes.Buffer
+		if err := writeJSON(&b, rep); err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	all := map[string]int64{StageSendProcessed: 100, StageLeanSendProc: 200, StageRawSendProc: 250}
+	noLean := map[string]int64{StageSendProcessed: 50, StageRawSendProc: 200}
+	groups := []SummaryGroup{{"ours", []string{write("a", all)}}, {"other", []string{write("b", noLean)}}}
+	var out bytes.Buffer
+	if err := Summarize(&out, groups); err != nil {
+		t.Fatal(err)
+	}
+	_, second, ok := strings.Cut(out.String(), "\n\n")
+	want := strings.Join([]string{
+		" stage / baseline                                  ours  other  ",
+		"----------------------------------------------------------------",
+		" lean.send.qos.processed / raw.send.qos.processed  0.80  -      ",
+		" send.qos.processed / lean.send.qos.processed      0.50  -      ",
+		" send.qos.processed / raw.send.qos.processed       0.40  0.25   ",
+		"",
+	}, "\n")
+	if !ok || second != want {
+		t.Fatalf("summary:\n%s\nwant second table\n%s", out.String(), want)
+	}
+}
