@@ -20,7 +20,9 @@ Phase 1 (RPC clients NAME-1 … NAME-W, after a 5 s warm-up): rpc.call (to
 NAME-k-null). Phase 2 (plain clients, same names): send.qos.no,
 send.qos.processed, send+recv.qos.no, send+recv.qos.processed. The
 output, a table sorted by stage name with iters/s = floor(iters / secs),
-is upstream's.
+is upstream's. As upstream's CLI, which runs every worker on one thread,
+the client runs on one (GOMAXPROCS=1, --threads) and leaves the other CPUs
+to the broker.
 
 --stages extra (or all) adds what upstream lacks: pubsub.fanout.N (one
 publisher, N = 1, 10, 100 subscribers; iters/s = frames delivered per

@@ -49,6 +49,14 @@ type Options struct {
 	BufSize   int           // client buffer size (default 8192)
 	QueueSize int           // client incoming queue (default 8192)
 
+	// Threads is the client's GOMAXPROCS while the stages run against an
+	// external broker (default 1: every worker on one thread, as upstream's
+	// CLI runs its tasks on one tokio thread; the broker gets the other
+	// CPUs). 0 leaves GOMAXPROCS alone; ignored with Embedded, where the
+	// broker shares the process. It is process-wide: Run restores it when
+	// it returns, so concurrent runs must agree on it.
+	Threads int
+
 	// Embedded starts the broker in this process (bus + netloop) on Addr,
 	// or on a temporary UNIX socket, with Broker's settings.
 	Embedded bool
@@ -73,6 +81,7 @@ type BrokerOptions struct {
 // Defaults.
 const (
 	DefaultWorkers           = 1
+	DefaultThreads           = 1
 	DefaultPayloadSize       = 100
 	DefaultIters             = 1_000_000
 	DefaultWarmup            = 5 * time.Second
@@ -102,6 +111,7 @@ func DefaultOptions() Options {
 		Timeout:     DefaultTimeout,
 		BufSize:     DefaultBufSize,
 		QueueSize:   DefaultQueueSize,
+		Threads:     DefaultThreads,
 		Broker: BrokerOptions{
 			Workers:   DefaultBrokerWorkers,
 			Timeout:   DefaultBrokerTimeout,
@@ -128,6 +138,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.JSON, "json", o.JSON, "print the results as one JSON document (progress lines go to stderr)")
 	fs.BoolVar(&o.Progress, "progress", o.Progress, "draw a progress bar on stderr even when it is not a terminal")
 	fs.BoolVar(&o.NoColor, "no-color", o.NoColor, "never colour the output")
+	fs.IntVar(&o.Threads, "threads", o.Threads, "client GOMAXPROCS against an external broker (upstream's CLI: 1 thread; 0 = all CPUs)")
 	fs.BoolVar(&o.Embedded, "embedded", o.Embedded, "run the broker in this process, listening on SOCKET (or a temporary UNIX socket)")
 	fs.IntVar(&o.Broker.Workers, "broker-workers", o.Broker.Workers, "embedded broker: event loops (busrtd -w)")
 	fs.DurationVar(&o.Broker.Timeout, "broker-timeout", o.Broker.Timeout, "embedded broker: timeout (busrtd -t)")
@@ -156,6 +167,8 @@ func (o *Options) validate() (stageSet, error) {
 		return bad("--latency-iters %d: must not be negative", o.LatencyIters)
 	case o.FanoutWindow < 0:
 		return bad("--fanout-window %d: must not be negative", o.FanoutWindow)
+	case o.Threads < 0:
+		return bad("--threads %d: must not be negative", o.Threads)
 	case o.Addr == "" && !o.Embedded:
 		return bad("no broker address (give SOCKET, or --embedded)")
 	case !o.Embedded && o.Broker != (DefaultOptions().Broker) && o.Broker != (BrokerOptions{}):

@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime/pprof"
 	"sync"
+	"runtime"
 	"sync/atomic"
 	"time"
 )
@@ -17,11 +18,15 @@ import (
 // stderr while a stage runs, when stderr is a terminal or o.Progress is
 // set. The returned report holds the results whatever the output mode.
 // Run fails on the first error of any stage (upstream panics); ctx
-// cancels the run. Safe from any goroutine; runs do not share state.
+// cancels the run. Safe from any goroutine; runs share no state but
+// GOMAXPROCS (o.Threads).
 func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (*Report, error) {
 	sel, err := o.validate()
 	if err != nil {
 		return nil, err
+	}
+	if o.Threads > 0 && !o.Embedded {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(o.Threads))
 	}
 	var rep *Report
 	pprof.Do(ctx, pprof.Labels("side", "client"), func(ctx context.Context) {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -276,7 +277,12 @@ func TestExternalBroker(t *testing.T) {
 	defer eb.stop()
 	o := tinyOptions("rpc.call0,send.qos.processed,pubsub.fanout.1")
 	o.Embedded, o.Addr, o.Broker = false, eb.addr, BrokerOptions{}
+	o.Threads = 1 // the default: the client on one thread, the broker here too
+	procs := runtime.GOMAXPROCS(0)
 	rep, _, _ := runTiny(t, o)
+	if got := runtime.GOMAXPROCS(0); got != procs {
+		t.Errorf("GOMAXPROCS after the run = %d, want it restored to %d", got, procs)
+	}
 	if rep.Embedded || rep.Broker != nil || rep.Address != eb.addr || len(rep.Stages) != 3 {
 		t.Fatalf("report: %+v", rep)
 	}
