@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"sync"
-	"runtime"
 	"sync/atomic"
 	"time"
 )
