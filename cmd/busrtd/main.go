@@ -44,9 +44,8 @@ func run(args []string) int {
 		log.Info(fmt.Sprintf("running %d event loop(s) for -w %d: at most one per CPU, one CPU left to the clients (GOMAXPROCS=%d); set GOMAXPROCS to change",
 			loops, o.workers, runtime.GOMAXPROCS(0)))
 	}
-	o.workers = loops
-	setGOMAXPROCS(o.workers, log)
-	if err := serve(o, log, status); err != nil {
+	setGOMAXPROCS(loops, log)
+	if err := serve(o, loops, log, status); err != nil {
 		if status != nil { // daemon: the parent prints it
 			status.fail(err)
 			log.Error(oneLine(err.Error()))
@@ -60,8 +59,8 @@ func run(args []string) int {
 
 // serve runs the broker until SIGINT/SIGTERM (nil) or a start-up or engine
 // failure (the error).
-func serve(o *options, log *slog.Logger, status *statusPipe) error {
-	log.Debug("starting BUS/RT server", "version", version, "workers", o.workers,
+func serve(o *options, loops int, log *slog.Logger, status *statusPipe) error {
+	log.Debug("starting BUS/RT server", "version", version, "workers", o.workers, "loops", loops,
 		"buf_size", o.bufSize, "buf_ttl", o.bufTTL, "queue_size", o.queueSize, "timeout", o.timeout)
 	if o.pidFile != "" {
 		if err := writePIDFile(o.pidFile); err != nil {
@@ -88,7 +87,7 @@ func serve(o *options, log *slog.Logger, status *statusPipe) error {
 	}
 	srv, err := netloop.New(broker, netloop.Config{
 		Binds:   binds,
-		Loops:   o.workers,
+		Loops:   loops,
 		Timeout: o.timeout,
 		BufSize: o.bufSize,
 		BufTTL:  o.bufTTL,
