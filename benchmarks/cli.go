@@ -28,13 +28,14 @@ to the broker.
 publisher, N = 1, 10, 100 subscribers; iters/s = frames delivered per
 second), latency.rtt (QoS realtime round trips echoed by a second client;
 p50, p99, p99.9), and the same over raw sockets with no broker
-(raw.pubsub.fanout.N, raw.latency.rtt), compared as "broker / raw socket".
+(raw.pubsub.fanout.N, raw.latency.rtt), compared as "stage / baseline".
 It also adds send.qos.processed's traffic from one thread with its own
 epoll, as upstream's single-threaded CLI (Linux only): to the broker as
 NAME-1 … NAME-W (lean.send.qos.processed) and, with no broker, to an echo
 thread that answers with the broker's ACK (raw.send.qos.processed). Each
 operation is a write and a read on both sides, so the raw stage is the
-machine's ceiling for strictly sequential request/response traffic;
+ceiling for strictly sequential request/response traffic as Go reaches it
+(benchmarks/ceiling/pingpong.c measures it without Go);
 send.qos.processed / lean.send.qos.processed is what the Go client costs,
 lean.send.qos.processed / raw.send.qos.processed what the broker costs.
 

@@ -18,7 +18,7 @@ type Report struct {
 	ItersPerWorker int64
 	PayloadSize    int
 	Stages         []*StageResult // sorted by name, as upstream's table
-	Ratios         []Ratio        // broker / raw socket, when both were run
+	Ratios         []Ratio        // stage / baseline, when both were run
 	Machine        Machine
 	Date           time.Time
 }
@@ -37,7 +37,7 @@ type StageResult struct {
 // stage with its raw-socket twin, send.qos.processed with
 // lean.send.qos.processed (what the Go client costs),
 // lean.send.qos.processed with raw.send.qos.processed (what the broker
-// costs over the machine's ceiling).
+// costs over the ceiling as Go reaches it).
 type Ratio struct {
 	Stage    string  // the measured stage
 	Baseline string  // the stage it is compared with

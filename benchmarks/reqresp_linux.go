@@ -12,7 +12,6 @@ import (
 	"os"
 	"runtime"
 	"slices"
-	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -71,35 +70,13 @@ func (r *runner) leanSendProcessed(ctx context.Context) error {
 // when the call returns. With the client and the echo both blocking in
 // epoll_wait on a 2-CPU machine (GOMAXPROCS 2), that nearly doubles the
 // context switches of raw.send.qos.processed and costs it about a fifth of
-// its rate: nothing to do with the machine's ceiling. So the epoll stages run with GOMAXPROCS at least one above
-// their locked threads: an idle P makes sysmon leave short system calls
-// alone.
-var procs struct {
-	sync.Mutex
-	users int // stages running with reserveProcs
-	saved int // GOMAXPROCS before the first of them
-}
-
-// reserveProcs raises GOMAXPROCS, when needed, to locked+1 and returns
-// the function that restores it once the last concurrent user is done.
-func reserveProcs(locked int) (restore func()) {
-	procs.Lock()
-	defer procs.Unlock()
-	if procs.users == 0 {
-		procs.saved = runtime.GOMAXPROCS(0)
-	}
-	procs.users++
-	if runtime.GOMAXPROCS(0) < locked+1 {
-		runtime.GOMAXPROCS(locked + 1)
-	}
-	return func() {
-		procs.Lock()
-		defer procs.Unlock()
-		if procs.users--; procs.users == 0 && runtime.GOMAXPROCS(0) != procs.saved {
-			runtime.GOMAXPROCS(procs.saved)
-		}
-	}
-}
+// its rate: nothing to do with the machine's ceiling. So the epoll
+// stages run with GOMAXPROCS at least one above their locked threads: an
+// idle P makes sysmon leave short system calls alone.
+//
+// reserveProcs raises GOMAXPROCS, when needed, to locked+1 until the
+// returned function is called.
+func reserveProcs(locked int) (restore func()) { return holdProcs(0, locked+1) }
 
 // seqStage measures send.qos.processed's traffic on fds, the connected
 // non-blocking sockets of workers 1 … W: worker k sends iters/W MESSAGE
@@ -267,6 +244,11 @@ func seqClient(ctx context.Context, fds []int, frames [][]byte, n int64, bufSize
 				return fmt.Errorf("connection %d: %w", k+1, err)
 			}
 			if acked {
+				// a finished connection sits idle until the stage ends: the
+				// broker's pings, or its idle limit, must not end the stage
+				if err := epollCtl(epfd, unix.EPOLL_CTL_DEL, c.fd, k, 0); err != nil {
+					return err
+				}
 				active--
 			}
 		}

@@ -340,7 +340,8 @@ func TestSockaddrOf(t *testing.T) {
 }
 
 // TestReserveProcs: GOMAXPROCS is raised above the locked threads while
-// any user holds it, and restored after the last.
+// any user holds it, follows the users left, and is restored after the
+// last.
 func TestReserveProcs(t *testing.T) {
 	before := runtime.GOMAXPROCS(0)
 	restoreA := reserveProcs(before + 1)
@@ -349,8 +350,8 @@ func TestReserveProcs(t *testing.T) {
 		t.Fatalf("GOMAXPROCS %d, want %d", got, before+2)
 	}
 	restoreA()
-	if got := runtime.GOMAXPROCS(0); got != before+2 {
-		t.Fatalf("GOMAXPROCS %d with a user left, want %d", got, before+2)
+	if got := runtime.GOMAXPROCS(0); got != before+1 {
+		t.Fatalf("GOMAXPROCS %d with B left, want %d", got, before+1)
 	}
 	restoreB()
 	if got := runtime.GOMAXPROCS(0); got != before {

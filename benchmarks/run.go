@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"runtime/pprof"
 	"sync"
 	"sync/atomic"
@@ -18,15 +17,16 @@ import (
 // stderr while a stage runs, when stderr is a terminal or o.Progress is
 // set. The returned report holds the results whatever the output mode.
 // Run fails on the first error of any stage (upstream panics); ctx
-// cancels the run. Safe from any goroutine; runs share no state but
-// GOMAXPROCS (o.Threads).
+// cancels the run. Safe from any goroutine; runs share nothing but
+// GOMAXPROCS, which the newest run against an external broker sets to its
+// o.Threads until it returns (see holdProcs).
 func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (*Report, error) {
 	sel, err := o.validate()
 	if err != nil {
 		return nil, err
 	}
 	if o.Threads > 0 && !o.Embedded {
-		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(o.Threads))
+		defer holdProcs(o.Threads, 0)()
 	}
 	var rep *Report
 	pprof.Do(ctx, pprof.Labels("side", "client"), func(ctx context.Context) {
