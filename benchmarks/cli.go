@@ -28,7 +28,7 @@ to the broker.
 publisher, N = 1, 10, 100 subscribers; iters/s = frames delivered per
 second), latency.rtt (QoS realtime round trips echoed by a second client;
 p50, p99, p99.9), and the same over raw sockets with no broker
-(raw.pubsub.fanout.N, raw.latency.rtt), compared as "stage / baseline".
+(raw.pubsub.fanout.N, raw.latency.rtt), compared as "broker / raw socket".
 It also adds send.qos.processed's traffic from one thread with its own
 epoll, as upstream's single-threaded CLI (Linux only): to the broker as
 NAME-1 … NAME-W (lean.send.qos.processed) and, with no broker, to an echo
