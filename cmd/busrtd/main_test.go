@@ -15,8 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/busrt-go/busrt/proto"
 )
 
@@ -378,26 +376,4 @@ func TestDaemonMode(t *testing.T) {
 	if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(string(out), "no such file") {
 		t.Fatalf("failed daemon: %v %q", err, out)
 	}
-}
-
-// waitExit waits for process pid, which is not our child, to exit: its
-// pidfd becomes readable then.
-func waitExit(pid int, d time.Duration) error {
-	fd, err := unix.PidfdOpen(pid, 0)
-	if errors.Is(err, unix.ESRCH) {
-		return nil // already gone
-	}
-	if err != nil {
-		return err
-	}
-	defer unix.Close(fd)
-	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-	n, err := unix.Poll(fds, int(d.Milliseconds()))
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return errors.New("daemon did not exit")
-	}
-	return nil
 }
