@@ -15,6 +15,7 @@ type jsonReport struct {
 	Embedded       bool        `json:"embedded"`
 	Broker         *jsonBroker `json:"broker,omitempty"`
 	Workers        int         `json:"workers"`
+	ClientThreads  int         `json:"client_threads"`
 	Iters          int64       `json:"iters"`
 	ItersPerWorker int64       `json:"iters_per_worker"`
 	PayloadSize    int         `json:"payload_size"`
@@ -63,7 +64,7 @@ type jsonRatio struct {
 func writeJSON(w io.Writer, rep *Report) error {
 	doc := jsonReport{
 		Address: rep.Address, Network: rep.Network, Embedded: rep.Embedded,
-		Workers: rep.Workers, Iters: rep.Iters, ItersPerWorker: rep.ItersPerWorker,
+		Workers: rep.Workers, ClientThreads: rep.ClientThreads, Iters: rep.Iters, ItersPerWorker: rep.ItersPerWorker,
 		PayloadSize: rep.PayloadSize, Machine: rep.Machine,
 		Date:   rep.Date.Format(time.RFC3339),
 		Stages: []jsonStage{},

@@ -14,6 +14,7 @@ type Report struct {
 	Embedded       bool           // the broker ran in this process
 	Broker         *BrokerOptions // embedded broker settings; nil otherwise
 	Workers        int
+	ClientThreads  int // GOMAXPROCS of the client while the stages ran
 	Iters          int64
 	ItersPerWorker int64
 	PayloadSize    int
@@ -73,6 +74,7 @@ func (r *runner) report() *Report {
 		Network:        r.network,
 		Embedded:       r.o.Embedded,
 		Workers:        r.o.Workers,
+		ClientThreads:  r.clientThreads,
 		Iters:          r.o.Iters,
 		ItersPerWorker: r.o.Iters / int64(r.o.Workers),
 		PayloadSize:    r.o.PayloadSize,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"sync"
 	"sync/atomic"
@@ -68,6 +69,7 @@ func run(ctx context.Context, o Options, sel stageSet, stdout, stderr io.Writer)
 	}
 	r.network = network
 	r.started = time.Now()
+	r.clientThreads = runtime.GOMAXPROCS(0)
 	r.printf("Starting benchmark, %s worker(s), %s iters, %s iters/worker, %s byte(s) payload\n",
 		paint(r.colour, styleBoldBl, fmt.Sprint(o.Workers)),
 		paint(r.colour, styleYellow, fnum(o.Iters)),
@@ -101,7 +103,10 @@ type runner struct {
 	profile *os.File     // CPU profile being written, or to start
 	profOn  bool
 	started time.Time
-	results []*StageResult
+	// GOMAXPROCS when the run started (the epoll stages raise it for
+	// themselves only)
+	clientThreads int
+	results       []*StageResult
 
 	// tests only
 	onBusy   func()        // called when dial is refused with BUSY

@@ -145,6 +145,7 @@ func TestJSON(t *testing.T) {
 	_, out, errOut := runTiny(t, o)
 	var doc struct {
 		Workers int    `json:"workers"`
+		Threads int    `json:"client_threads"`
 		Iters   int64  `json:"iters"`
 		Network string `json:"network"`
 		Broker  *struct {
@@ -181,6 +182,9 @@ func TestJSON(t *testing.T) {
 	}
 	if got := strings.Join(names, ","); got != "latency.rtt,raw.latency.rtt,rpc.call,send.qos.no" {
 		t.Errorf("stages %s", got)
+	}
+	if doc.Threads != runtime.GOMAXPROCS(0) { // embedded: --threads does not apply
+		t.Errorf("client_threads %d, want %d", doc.Threads, runtime.GOMAXPROCS(0))
 	}
 	if doc.Workers != 2 || doc.Iters != 200 || doc.Network != "unix" || doc.Broker == nil || doc.Broker.QueueSize != DefaultBrokerQueueSize ||
 		doc.Stages[0].Latency == nil || doc.Stages[0].Latency.P50 <= 0 || len(doc.Ratios) != 3 || doc.Machine.CPUs < 1 ||
@@ -282,6 +286,9 @@ func TestExternalBroker(t *testing.T) {
 	o.Threads = 1 // the default: the client on one thread, the broker here too
 	procs := runtime.GOMAXPROCS(0)
 	rep, _, _ := runTiny(t, o)
+	if rep.ClientThreads != 1 {
+		t.Errorf("report: client threads %d, want 1", rep.ClientThreads)
+	}
 	if got := runtime.GOMAXPROCS(0); got != procs {
 		t.Errorf("GOMAXPROCS after the run = %d, want it restored to %d", got, procs)
 	}
