@@ -20,6 +20,10 @@ type pathCase struct {
 	ackLen int
 }
 
+// pathPairLife bounds a pathPair's round trips: far above what a test or
+// benchmark needs, well below go test's timeout.
+const pathPairLife = 3 * time.Minute
+
 // pathPair is a sender and a receiver registered on a fresh server.
 type pathPair struct {
 	ts       *testServer
@@ -41,6 +45,16 @@ func newPathPair(t testing.TB, loops int, network string) *pathPair {
 	pub := proto.AppendPublish(nil, 2, proto.QoSNo, []byte("bench/x"), payload)
 	ack := proto.AppendPublish(nil, 3, proto.QoSProcessed, []byte("nobody/x"), payload)
 	p := &pathPair{ts: ts, snd: snd.nc, rcv: rcv.nc, buf: make([]byte, 4096)}
+	// registering and subscribing left waitTimeout deadlines on both
+	// connections; the round trips below (thousands, slow ones with two
+	// loops under AllocsPerRun's GOMAXPROCS=1) must not run into them.
+	// One generous deadline for the pair's life, not one per frame: a
+	// deadline change would be measured with the frame.
+	for _, nc := range []net.Conn{p.snd, p.rcv} {
+		if err := nc.SetDeadline(time.Now().Add(pathPairLife)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	p.cases = []pathCase{
 		{"message", msg, proto.BrokerHeaderSize + proto.DeliveryLen(proto.KindMessage, []byte("snd"), nil, len(payload)), proto.BrokerHeaderSize},
 		{"publish", pub, proto.BrokerHeaderSize + proto.DeliveryLen(proto.KindPublish, []byte("snd"), []byte("bench/x"), len(payload)), 0},
