@@ -139,9 +139,10 @@ type acl struct {
 	patterns [][]byte
 }
 
+// allow adds patterns to the rule, as upstream's allow_X_to: a second call
+// widens the first, it does not replace it (ROUTING.md §13.1).
 func (l *acl) allow(patterns []string, catchAll string) {
 	l.any = false
-	l.patterns = l.patterns[:0]
 	for _, p := range patterns {
 		if p == catchAll {
 			l.any = true
