@@ -6,7 +6,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/busrt-go/busrt/proto"
 	"github.com/busrt-go/busrt/topictrie"
@@ -77,11 +76,8 @@ func (b *Broker) SetCore(e *EmbeddedClient) { b.core.Store(e) }
 // to write before closing (PROTOCOL.md §4.2). A zero code means: close
 // without writing anything (the name is not valid UTF-8).
 func (b *Broker) RegisterSocket(name []byte, info ConnInfo, sink Sink) (*Client, proto.Code) {
-	if !utf8.Valid(name) {
-		return nil, 0
-	}
-	if len(name) == 0 || name[0] == '.' {
-		return nil, proto.CodeData
+	if code, _ := proto.CheckName(name); code != proto.CodeOK {
+		return nil, code
 	}
 	primary := proto.PrimaryName(name)
 	var aaa *ClientAAA

@@ -20,64 +20,50 @@ func (c *Client) Process(origin any, h proto.Header, data []byte) error {
 	if h.IsPing() {
 		return nil
 	}
+	d, err := proto.SplitData(h.Op, data)
+	if err != nil || h.Op == proto.OpNop { // op 0 with QoS bits: validated, otherwise ignored
+		return err
+	}
 	b := c.b
 	switch h.Op {
 	case proto.OpMessage:
-		target, payload, err := proto.SplitTarget(data)
-		if err != nil {
-			return err
-		}
-		if c.aaa != nil && !c.aaa.p2p.allowName(target) {
+		if c.aaa != nil && !c.aaa.p2p.allowName(d.Target) {
 			c.ack(origin, h, proto.CodeAccess)
 			return nil
 		}
 		c.countIn(h.Len)
-		f := Frame{Kind: proto.KindMessage, Realtime: h.QoS.IsRealtime(), Sender: c.name, Payload: payload}
-		code, rc := b.sendDirect(origin, target, &f, uint64(h.Len))
+		f := Frame{Kind: proto.KindMessage, Realtime: h.QoS.IsRealtime(), Sender: c.name, Payload: d.Payload}
+		code, rc := b.sendDirect(origin, d.Target, &f, uint64(h.Len))
 		c.ack(origin, h, code)
 		if rc != nil && rc.inline != nil {
-			rc.inline(origin, c, f.Realtime, payload)
+			rc.inline(origin, c, f.Realtime, d.Payload)
 		}
 	case proto.OpPublish, proto.OpPublishFor:
-		var topic, receiver, payload []byte
-		var err error
-		if h.Op == proto.OpPublish {
-			topic, payload, err = proto.SplitTarget(data)
-		} else {
-			topic, receiver, payload, err = proto.SplitPublishFor(data)
-		}
-		if err != nil {
-			return err
-		}
 		// PUBLISH_FOR checks only the topic, never the receiver (§8)
-		if c.aaa != nil && !c.aaa.publish.allowTopic(topic) {
+		if c.aaa != nil && !c.aaa.publish.allowTopic(d.Topic) {
 			c.ack(origin, h, proto.CodeAccess)
 			return nil
 		}
 		c.countIn(h.Len)
-		f := Frame{Kind: proto.KindPublish, Realtime: h.QoS.IsRealtime(), Sender: c.name, Topic: topic, Payload: payload}
-		b.publish(origin, &f, receiver, uint64(h.Len))
+		f := Frame{Kind: proto.KindPublish, Realtime: h.QoS.IsRealtime(), Sender: c.name, Topic: d.Topic, Payload: d.Payload}
+		b.publish(origin, &f, d.Receiver, uint64(h.Len))
 		c.ack(origin, h, proto.CodeOK)
 	case proto.OpBroadcast:
-		mask, payload, err := proto.SplitTarget(data)
-		if err != nil {
-			return err
-		}
-		if c.aaa != nil && !c.aaa.broadcast.allowName(mask) {
+		if c.aaa != nil && !c.aaa.broadcast.allowName(d.Target) {
 			c.ack(origin, h, proto.CodeAccess)
 			return nil
 		}
 		c.countIn(h.Len)
-		f := Frame{Kind: proto.KindBroadcast, Realtime: h.QoS.IsRealtime(), Sender: c.name, Payload: payload}
-		b.broadcast(origin, mask, &f, uint64(h.Len))
+		f := Frame{Kind: proto.KindBroadcast, Realtime: h.QoS.IsRealtime(), Sender: c.name, Payload: d.Payload}
+		b.broadcast(origin, d.Target, &f, uint64(h.Len))
 		c.ack(origin, h, proto.CodeOK)
 	case proto.OpSubscribe:
 		// every topic is checked before any is applied (PROTOCOL.md §9)
-		if !utf8.Valid(data) {
+		if !proto.ValidTopics(d.Topics) {
 			return proto.ErrInvalidUTF8
 		}
 		c.countIn(h.Len)
-		it := proto.Topics(data)
+		it := proto.Topics(d.Topics)
 		for t, ok := it.Next(); ok; t, ok = it.Next() {
 			if c.aaa != nil && !c.aaa.subscribe.allowTopic(t) {
 				c.ack(origin, h, proto.CodeAccess) // one ACK per denied topic (§7.4)
@@ -86,16 +72,12 @@ func (c *Client) Process(origin any, h proto.Header, data []byte) error {
 			c.subscribe(t)
 		}
 		c.ack(origin, h, proto.CodeOK)
-	case proto.OpUnsubscribe, proto.OpExclude, proto.OpUnexclude:
+	default: // UNSUBSCRIBE, EXCLUDE, UNEXCLUDE
 		c.countIn(h.Len)
-		if err := c.applyTopics(h.Op, data); err != nil {
+		if err := c.applyTopics(h.Op, d.Topics); err != nil {
 			return err
 		}
 		c.ack(origin, h, proto.CodeOK)
-	case proto.OpNop: // op 0 with QoS bits: validated, otherwise ignored
-		return proto.CheckNopData(data)
-	default:
-		return proto.ErrUnknownOp
 	}
 	return nil
 }
