@@ -177,10 +177,19 @@ func (c *conn) readFrames() gnet.Action {
 			}
 			return gnet.None
 		}
-		total := proto.ClientHeaderSize + int(h.Len)
-		frame, _ := gc.Peek(total)
-		err = c.client.Process(lp.scratch, h, frame[proto.ClientHeaderSize:])
-		_, _ = gc.Discard(total)
+		// Discard the header before peeking the body: a Peek across gnet's
+		// ring and read buffers copies into a pooled slice that only the
+		// next Discard returns, so peeking the whole frame after the header
+		// would drop the header's slice to the garbage collector.
+		_, _ = gc.Discard(proto.ClientHeaderSize)
+		var body []byte
+		if h.Len > 0 { // Peek(0) and Discard(0) would mean everything
+			body, _ = gc.Peek(int(h.Len))
+		}
+		err = c.client.Process(lp.scratch, h, body)
+		if h.Len > 0 {
+			_, _ = gc.Discard(int(h.Len))
+		}
 		if err != nil {
 			return c.fail(err)
 		}
