@@ -103,12 +103,11 @@ func TestFloodingNonReaders(t *testing.T) {
 
 // TestFloodingNonReaderMemory: one UNIX client floods without reading
 // (T = 5 s: it is dropped when the input netloop holds for it passes the
-// 64 MiB parked-input bound, or at the first ping, 2.5 s, that finds its
-// queue full). The broker's heap must stay within twice that bound of its
-// baseline while the flooder is connected.
-//
-// It fails today (the heap peaks at 290–420 MiB): see docs/reliability.md,
-// "Known problems".
+// 4 MiB parked-input bound, or at the first ping, 2.5 s, that finds its
+// queue full). gnet grows its ring buffer from pooled slices, so the heap
+// peaks at several times that bound (about 25 MiB above the baseline,
+// measured); it must stay within 64 MiB of the baseline. With the earlier
+// 64 MiB bound it peaked at 290–420 MiB.
 func TestFloodingNonReaderMemory(t *testing.T) {
 	s := startServer(t, srvOpts{bus: bus.Config{Timeout: 5 * time.Second, QueueSize: 64}})
 	base := s.baseline(t)
@@ -140,9 +139,11 @@ func TestFloodingNonReaderMemory(t *testing.T) {
 	p := <-peak
 	t.Logf("dropped after %v; heap objects peaked at %s (baseline %s)", time.Since(start).Round(time.Millisecond), mib(p), mib(base.heapInuse))
 	c.expectEOF(t, true)
-	waitChan(writer, waitTimeout)
-	if limit := base.heapInuse + 128<<20; p > limit {
-		t.Errorf("one non-reading flooder took the heap to %s, above %s (baseline + 2 × netloop's 64 MiB parked-input bound)", mib(p), mib(limit))
+	if !waitChan(writer, waitTimeout) {
+		t.Fatal("the flooder's writer did not stop after the broker dropped it")
+	}
+	if limit := base.heapInuse + 64<<20; p > limit {
+		t.Errorf("one non-reading flooder took the heap to %s, above %s (baseline + 64 MiB, 16 × netloop's 4 MiB parked-input bound)", mib(p), mib(limit))
 	}
 	s.closeAll(t)
 	s.expectBaseline(t, base, 16<<20)
