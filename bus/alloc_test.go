@@ -81,3 +81,63 @@ func TestAllocRouting(t *testing.T) {
 		t.Fatal("nothing routed")
 	}
 }
+
+// TestAllocEmbeddedPublish: an embedded client's publications and
+// broadcasts reach socket sinks without allocating (the topic and mask
+// strings are viewed, not converted). Embedded senders route with a
+// scratch from a sync.Pool, which a collection empties, so the exact count
+// here runs without forcing one (assertNoAllocs's does).
+func TestAllocEmbeddedPublish(t *testing.T) {
+	payload := make([]byte, 100)
+	rb := newRouteBench(t, 10)
+	e, err := rb.b.Register("bench.embedded")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []allocCase{
+		{"embedded publish to 10", func() {
+			if err := e.Publish("bench/a/b", payload, proto.QoSNo); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"embedded publish-for", func() {
+			if err := e.PublishFor("bench/x", "bench.r1", payload, proto.QoSNo); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"embedded broadcast to 10", func() {
+			if err := e.Broadcast("bench.r*", payload, proto.QoSNo); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	}
+	before := rb.sinks[3].frames
+	for _, c := range cases {
+		for range 100 {
+			c.f()
+		}
+		var d uint64
+		for attempt := 0; attempt < 3; attempt++ {
+			var m0, m1 runtime.MemStats
+			runtime.ReadMemStats(&m0)
+			for range 10000 {
+				c.f()
+			}
+			runtime.ReadMemStats(&m1)
+			if d = m1.Mallocs - m0.Mallocs; d == 0 {
+				break
+			}
+		}
+		if d != 0 {
+			t.Errorf("%s: %d mallocs over 10000 runs", c.name, d)
+		}
+	}
+	for _, c := range cases {
+		if a := testing.AllocsPerRun(1000, c.f); a != 0 {
+			t.Errorf("%s: %v allocs per run", c.name, a)
+		}
+	}
+	if rb.sinks[3].frames == before {
+		t.Fatal("nothing routed")
+	}
+}

@@ -163,7 +163,7 @@ func (e *EmbeddedClient) Broadcast(mask string, payload []byte, qos proto.QoS) e
 	}
 	e.countIn(len(payload))
 	f := Frame{Kind: proto.KindBroadcast, Realtime: qos.IsRealtime(), Sender: e.c.name, Payload: payload}
-	e.b.broadcast(nil, []byte(mask), &f, uint64(len(payload)))
+	e.b.broadcast(nil, bytesView(mask), &f, uint64(len(payload)))
 	return nil
 }
 
@@ -175,7 +175,7 @@ func (e *EmbeddedClient) Publish(topic string, payload []byte, qos proto.QoS) er
 // PublishFor publishes payload on topic for the subscribers whose primary
 // name is receiver.
 func (e *EmbeddedClient) PublishFor(topic, receiver string, payload []byte, qos proto.QoS) error {
-	return e.publish(topic, []byte(receiver), payload, qos)
+	return e.publish(topic, bytesView(receiver), payload, qos)
 }
 
 func (e *EmbeddedClient) publish(topic string, receiver, payload []byte, qos proto.QoS) error {
@@ -183,7 +183,7 @@ func (e *EmbeddedClient) publish(topic string, receiver, payload []byte, qos pro
 		return proto.CodeNotRegistered.Err()
 	}
 	e.countIn(len(payload))
-	f := Frame{Kind: proto.KindPublish, Realtime: qos.IsRealtime(), Sender: e.c.name, Topic: []byte(topic), Payload: payload}
+	f := Frame{Kind: proto.KindPublish, Realtime: qos.IsRealtime(), Sender: e.c.name, Topic: bytesView(topic), Payload: payload}
 	e.b.publish(nil, &f, receiver, uint64(len(payload)))
 	return nil
 }

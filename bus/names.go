@@ -26,6 +26,11 @@ func (n nameMap) get(name []byte) *Client {
 	return c
 }
 
+// bytesView is a read-only view of s: frames hand topics and names to
+// sinks, which copy them (Sink's contract), so a conversion would only
+// allocate (the frame escapes through the interface).
+func bytesView(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
 func (n nameMap) getString(name string) *Client {
 	c, _ := n.m.Load(name)
 	return c
