@@ -129,14 +129,18 @@ func (b *Broker) insert(c *Client) proto.Code {
 			return proto.CodeBusy
 		}
 		displaced = old
-		displacedSecs = b.removeLocked(old) // no unreg announcement for a displaced primary
 	}
+	// an id first: when none is left, nothing has changed yet (a displaced
+	// primary stays registered)
 	if !b.table.add(c) {
 		if c.primaryC != nil {
 			delete(c.primaryC.secondaries, c)
 		}
 		b.regMu.Unlock()
 		return proto.CodeOther
+	}
+	if displaced != nil {
+		displacedSecs = b.removeLocked(displaced) // no unreg announcement for a displaced primary
 	}
 	c.registered.Store(true)
 	b.names.put(c)

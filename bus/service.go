@@ -22,12 +22,9 @@ const Author = "(c) 2026 busrt-go authors"
 // usual order: ACK, then reply); calls from embedded clients arrive on the
 // service's queue and are answered by its goroutine.
 type coreService struct {
-	b *Broker
-	e *EmbeddedClient
-	// the goroutine's reused buffers
-	reply, body []byte
-	list        gen.ClientList
-	parms       gen.ClientListParams
+	b   *Broker
+	e   *EmbeddedClient
+	buf svcBuffers // the service goroutine's reused buffers
 }
 
 func startCoreService(b *Broker, e *EmbeddedClient) {
@@ -39,10 +36,7 @@ func startCoreService(b *Broker, e *EmbeddedClient) {
 func (s *coreService) run() {
 	for d := range s.e.Frames() {
 		if d.Kind == proto.KindMessage {
-			var out svcBuffers
-			out.reply, out.body, out.list, out.parms = s.reply, s.body, s.list, s.parms
-			s.handle(nil, d.Sender, d.Realtime, d.Payload, &out)
-			s.reply, s.body, s.list, s.parms = out.reply, out.body, out.list, out.parms
+			s.handle(nil, d.Sender, d.Realtime, d.Payload, &s.buf)
 		}
 		d.Release()
 	}
@@ -67,14 +61,14 @@ func (s *coreService) handle(origin any, sender []byte, realtime bool, payload [
 	if err != nil || ev.Type != proto.RPCRequest {
 		return // notifications and invalid payloads are ignored
 	}
+	if ev.CallID == 0 {
+		return // no reply wanted, and no method has side effects
+	}
 	qos := proto.QoSProcessed
 	if realtime {
 		qos = proto.QoSRealtimeProcessed
 	}
 	result, code, errData := s.call(ev.Method, ev.Data, out)
-	if ev.CallID == 0 {
-		return
-	}
 	if code != 0 {
 		out.reply = proto.AppendRPCError(out.reply[:0], ev.CallID, code, errData)
 	} else {
