@@ -326,7 +326,13 @@ func TestBusyRetry(t *testing.T) {
 		c, err := r.dial(ctx, "x-1")
 		res <- result{c, err}
 	}()
-	<-busy // refused at least once while the holder is registered
+	select { // refused at least once while the holder is registered
+	case <-busy:
+	case got := <-res:
+		t.Fatalf("dial of a held name returned before any BUSY: %v", got.err)
+	case <-ctx.Done():
+		t.Fatal("no BUSY refusal before the test's deadline")
+	}
 	_ = holder.Close()
 	got := <-res
 	if got.err != nil {
