@@ -63,11 +63,8 @@ func runRPCListen(ctx context.Context, c *cli, o *cmdOpts, _ []string) error {
 		return err
 	}
 	defer cl.Close()
-	octx, cancel := c.opContext(ctx)
-	defer cancel()
-	if err := c.subscribe(octx, cl, o.topics); err != nil {
-		return err
-	}
+	// The handlers come first: a call or frame that arrives before the
+	// subscription is acknowledged is printed at once, not left queued.
 	// One at a time, in arrival order, so that the prints do not mix.
 	rtclient.NewRPC(cl, rtclient.RPCConfig{
 		BlockingCalls: true, BlockingNotifications: true, BlockingFrames: true,
@@ -87,6 +84,11 @@ func runRPCListen(ctx context.Context, c *cli, o *cmdOpts, _ []string) error {
 			return nil, nil // an empty successful result
 		},
 	})
+	octx, cancel := c.opContext(ctx)
+	defer cancel()
+	if err := c.subscribe(octx, cl, o.topics); err != nil {
+		return err
+	}
 	c.sep()
 	fmt.Fprintf(c.out, "Listening to RPC messages for %s ...\n", c.name)
 	select {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"sort"
 
 	"github.com/busrt-go/busrt/gen"
@@ -19,14 +18,7 @@ func (c *cli) params(words []string) ([]byte, error) {
 	case len(words) == 0:
 		return nil, nil
 	case len(words) == 1 && words[0] == "-":
-		if c.inTerminal {
-			fmt.Fprintln(c.out, "Reading stdin, Ctrl-D to finish...")
-		}
-		b, err := io.ReadAll(c.in)
-		if err != nil {
-			return nil, fmt.Errorf("reading params from stdin: %w", err)
-		}
-		return b, nil
+		return c.readStdin("params")
 	}
 	p, err := gen.ParamsFromArgs(nil, words)
 	if errors.Is(err, gen.ErrNoValue) {

@@ -15,12 +15,17 @@ func (c *cli) payload(args []string, i int) ([]byte, error) {
 	if len(args) > i {
 		return []byte(args[i]), nil
 	}
+	return c.readStdin("the payload")
+}
+
+// readStdin reads all of stdin, telling a terminal user how to finish.
+func (c *cli) readStdin(what string) ([]byte, error) {
 	if c.inTerminal {
 		fmt.Fprintln(c.out, "Reading stdin, Ctrl-D to finish...")
 	}
 	b, err := io.ReadAll(c.in)
 	if err != nil {
-		return nil, fmt.Errorf("reading the payload from stdin: %w", err)
+		return nil, fmt.Errorf("reading %s from stdin: %w", what, err)
 	}
 	return b, nil
 }
@@ -42,16 +47,14 @@ func (c *cli) oneShot(ctx context.Context, what string, op func(ctx context.Cont
 	return nil
 }
 
-func runSend(ctx context.Context, c *cli, _ *cmdOpts, args []string) error {
+func runSend(ctx context.Context, c *cli, o *cmdOpts, args []string) error {
+	target := args[0]
+	if strings.ContainsAny(target, "*?") { // upstream: send to a mask broadcasts
+		return runBroadcast(ctx, c, o, args)
+	}
 	payload, err := c.payload(args, 1)
 	if err != nil {
 		return err
-	}
-	target := args[0]
-	if strings.ContainsAny(target, "*?") {
-		return c.oneShot(ctx, "broadcast to "+target, func(ctx context.Context, cl *rtclient.SocketClient) error {
-			return cl.Broadcast(ctx, target, payload, proto.QoSProcessed)
-		})
 	}
 	return c.oneShot(ctx, "send to "+target, func(ctx context.Context, cl *rtclient.SocketClient) error {
 		return cl.Send(ctx, target, payload, proto.QoSProcessed)
