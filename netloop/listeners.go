@@ -17,15 +17,9 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/busrt-go/busrt/bus"
-)
 
-// IsUnixAddr reports whether a bind or connect string names a UNIX socket,
-// with upstream's rule (PROTOCOL.md §2): it ends with .sock, .socket or
-// .ipc, or starts with "/". Safe from any goroutine.
-func IsUnixAddr(addr string) bool {
-	return strings.HasPrefix(addr, "/") || strings.HasSuffix(addr, ".sock") ||
-		strings.HasSuffix(addr, ".socket") || strings.HasSuffix(addr, ".ipc")
-}
+	"github.com/busrt-go/busrt/proto"
+)
 
 // maxSunPath is the longest UNIX socket path the kernel accepts.
 const maxSunPath = 107
@@ -63,7 +57,7 @@ func newListenerState(l Listener) (*listenerState, error) {
 		return nil, fmt.Errorf("bind %s: %w", a, ErrUnsupportedAddr)
 	}
 	ls := &listenerState{cfg: l, queue: l.QueueSize}
-	if IsUnixAddr(a) {
+	if proto.IsUnixAddr(a) {
 		ls.kind = bus.KindLocalIPC
 		p, err := filepath.Abs(a)
 		if err != nil {

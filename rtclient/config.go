@@ -3,6 +3,8 @@ package rtclient
 import (
 	"strings"
 	"time"
+
+	"github.com/busrt-go/busrt/proto"
 )
 
 // Defaults of the client (PROTOCOL.md §3.7).
@@ -70,8 +72,7 @@ func Network(addr string) (string, error) {
 	switch {
 	case strings.HasPrefix(addr, "ws://"), strings.HasPrefix(addr, "wss://"):
 		return "", ErrWebSocket
-	case strings.HasSuffix(addr, ".sock"), strings.HasSuffix(addr, ".socket"),
-		strings.HasSuffix(addr, ".ipc"), strings.HasPrefix(addr, "/"):
+	case proto.IsUnixAddr(addr):
 		return "unix", nil
 	}
 	return "tcp", nil

@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/busrt-go/busrt/bus"
-	"github.com/busrt-go/busrt/netloop"
+	"github.com/busrt-go/busrt/proto"
 )
 
 // version is busrtd's version: the broker's, which `.broker` `info`
@@ -134,7 +134,7 @@ func parseFlags(args []string, out io.Writer) (*options, error) {
 		case b == "":
 			return nil, fmt.Errorf("%w: empty -B value", errUsage)
 		default:
-			if !netloop.IsUnixAddr(b) && !strings.Contains(b, ":") {
+			if !proto.IsUnixAddr(b) && !strings.Contains(b, ":") {
 				return nil, fmt.Errorf("%w: -B %s: not a socket path (.sock, .socket, .ipc or /...) nor host:port", errUsage, b)
 			}
 			o.binds = append(o.binds, b)
