@@ -7,6 +7,11 @@ import "encoding/binary"
 // capacity in dst they do not allocate. The caller keeps the data length
 // within MaxDataLen (§10); the length field is u32 and is not checked here.
 
+// Text is what the encoders take for names, masks, topics and methods: a
+// client holds them as strings, a broker or a test as bytes, and neither
+// should convert (a conversion copies).
+type Text interface{ ~string | ~[]byte }
+
 // AppendClientHeader appends a 9-byte client→broker header.
 func AppendClientHeader(dst []byte, id uint32, op Op, qos QoS, dataLen uint32) []byte {
 	dst = binary.LittleEndian.AppendUint32(dst, id)
@@ -23,7 +28,7 @@ func AppendPing(dst []byte) []byte {
 // BROADCAST or PUBLISH frame whose payload, payloadLen bytes, the caller
 // writes next. This is upstream's "zero-copy" send: the RPC layer puts its
 // event header here and hands the params to a vectored write.
-func AppendTargetedHeader(dst []byte, id uint32, op Op, qos QoS, name []byte, payloadLen int) []byte {
+func AppendTargetedHeader[S Text](dst []byte, id uint32, op Op, qos QoS, name S, payloadLen int) []byte {
 	dst = AppendClientHeader(dst, id, op, qos, uint32(len(name)+1+payloadLen))
 	dst = append(dst, name...)
 	return append(dst, 0)
@@ -51,20 +56,24 @@ func AppendPublish(dst []byte, id uint32, qos QoS, topic, payload []byte) []byte
 	return AppendTargeted(dst, id, OpPublish, qos, topic, payload)
 }
 
-// AppendPublishFor appends a PUBLISH_FOR frame.
-func AppendPublishFor(dst []byte, id uint32, qos QoS, topic, receiver, payload []byte) []byte {
-	dst = AppendClientHeader(dst, id, OpPublishFor, qos, uint32(len(topic)+1+len(receiver)+1+len(payload)))
+// AppendPublishForHeader appends the header and `topic 00 receiver 00` of a
+// PUBLISH_FOR frame whose payload, payloadLen bytes, the caller writes next.
+func AppendPublishForHeader[S Text](dst []byte, id uint32, qos QoS, topic, receiver S, payloadLen int) []byte {
+	dst = AppendClientHeader(dst, id, OpPublishFor, qos, uint32(len(topic)+1+len(receiver)+1+payloadLen))
 	dst = append(dst, topic...)
 	dst = append(dst, 0)
 	dst = append(dst, receiver...)
-	dst = append(dst, 0)
-	return append(dst, payload...)
+	return append(dst, 0)
 }
 
-// AppendTopics appends a SUBSCRIBE / UNSUBSCRIBE / EXCLUDE / UNEXCLUDE frame
-// with topics joined by 00 (no trailing 00). An empty list is sent as empty
-// data, which the broker reads as the single empty topic.
-func AppendTopics(dst []byte, id uint32, op Op, qos QoS, topics ...[]byte) []byte {
+// AppendPublishFor appends a PUBLISH_FOR frame.
+func AppendPublishFor(dst []byte, id uint32, qos QoS, topic, receiver, payload []byte) []byte {
+	return append(AppendPublishForHeader(dst, id, qos, topic, receiver, len(payload)), payload...)
+}
+
+// TopicsLen is the data length of a topic-list frame: the topics joined by
+// single 00 bytes.
+func TopicsLen[S Text](topics []S) int {
 	n := 0
 	for i, t := range topics {
 		if i > 0 {
@@ -72,7 +81,14 @@ func AppendTopics(dst []byte, id uint32, op Op, qos QoS, topics ...[]byte) []byt
 		}
 		n += len(t)
 	}
-	dst = AppendClientHeader(dst, id, op, qos, uint32(n))
+	return n
+}
+
+// AppendTopics appends a SUBSCRIBE / UNSUBSCRIBE / EXCLUDE / UNEXCLUDE frame
+// with topics joined by 00 (no trailing 00). An empty list is sent as empty
+// data, which the broker reads as the single empty topic.
+func AppendTopics[S Text](dst []byte, id uint32, op Op, qos QoS, topics ...S) []byte {
+	dst = AppendClientHeader(dst, id, op, qos, uint32(TopicsLen(topics)))
 	for i, t := range topics {
 		if i > 0 {
 			dst = append(dst, 0)

@@ -70,7 +70,7 @@ func AppendRPCNotification(dst, data []byte) []byte {
 
 // AppendRPCRequestHeader appends `01 call_id method 00`. callID 0 asks for no
 // reply (call0).
-func AppendRPCRequestHeader(dst []byte, callID uint32, method []byte) []byte {
+func AppendRPCRequestHeader[S Text](dst []byte, callID uint32, method S) []byte {
 	dst = append(dst, byte(RPCRequest))
 	dst = binary.LittleEndian.AppendUint32(dst, callID)
 	dst = append(dst, method...)

@@ -23,49 +23,36 @@ func isTopicOp(op proto.Op) bool {
 	return op >= proto.OpSubscribe && op <= proto.OpUnexclude
 }
 
-// dataLen returns the frame's data length (after the 9-byte header) and
-// whether it fits the u32 length field.
-func (fp *frameParts) dataLen() (int, bool) {
-	n := 0
+// fits reports whether the frame's data (after the 9-byte header) fits
+// the u32 length field.
+func (fp *frameParts) fits() bool {
+	var n int
 	if isTopicOp(fp.op) {
-		for i, t := range fp.topics {
-			if i > 0 {
-				n++
-			}
-			n += len(t)
-		}
+		n = proto.TopicsLen(fp.topics)
 	} else {
 		n = len(fp.name) + 1 + len(fp.header) + len(fp.payload)
 		if fp.op == proto.OpPublishFor {
 			n += len(fp.recv) + 1
 		}
 	}
-	return n, uint64(n) <= proto.MaxDataLen
+	return uint64(n) <= proto.MaxDataLen
 }
 
-// appendHead appends the whole frame but its payload; dataLen is from
-// dataLen.
-func (fp *frameParts) appendHead(dst []byte, id uint32, dataLen int) []byte {
-	dst = proto.AppendClientHeader(dst, id, fp.op, fp.qos, uint32(dataLen))
-	if isTopicOp(fp.op) {
-		for i, t := range fp.topics {
-			if i > 0 {
-				dst = append(dst, 0)
-			}
-			dst = append(dst, t...)
-		}
-		return dst
-	}
-	dst = append(dst, fp.name...)
-	dst = append(dst, 0)
-	if fp.op == proto.OpPublishFor {
-		dst = append(dst, fp.recv...)
-		dst = append(dst, 0)
+// appendHead appends the whole frame but its payload (check dataLen first).
+func (fp *frameParts) appendHead(dst []byte, id uint32) []byte {
+	rest := len(fp.header) + len(fp.payload)
+	switch {
+	case isTopicOp(fp.op):
+		return proto.AppendTopics(dst, id, fp.op, fp.qos, fp.topics...)
+	case fp.op == proto.OpPublishFor:
+		dst = proto.AppendPublishForHeader(dst, id, fp.qos, fp.name, fp.recv, rest)
+	default:
+		dst = proto.AppendTargetedHeader(dst, id, fp.op, fp.qos, fp.name, rest)
 	}
 	return append(dst, fp.header...)
 }
 
 // appendTo appends the whole frame.
-func (fp *frameParts) appendTo(dst []byte, id uint32, dataLen int) []byte {
-	return append(fp.appendHead(dst, id, dataLen), fp.payload...)
+func (fp *frameParts) appendTo(dst []byte, id uint32) []byte {
+	return append(fp.appendHead(dst, id), fp.payload...)
 }

@@ -169,7 +169,7 @@ func (r *RPC) Call0(ctx context.Context, target, method string, params []byte, q
 		return ErrInvalidMethod
 	}
 	j := joinPool.Get().(*joined)
-	j.b = appendRequestHeader(j.b[:0], 0, method)
+	j.b = proto.AppendRPCRequestHeader(j.b[:0], 0, method)
 	err := r.c.SendZC(ctx, target, j.b, params, qos)
 	putJoined(j)
 	return err
@@ -190,7 +190,7 @@ func (r *RPC) Call(ctx context.Context, target, method string, params []byte, qo
 		releaseWaiter(w)
 		return nil, callError(err)
 	}
-	w.hdr = appendRequestHeader(w.hdr[:0], w.key, method)
+	w.hdr = proto.AppendRPCRequestHeader(w.hdr[:0], w.key, method)
 	// The ACK is not waited for: an ACK other than OK fails the call
 	// through HandleAck, and an OK one needs no wake-up of this goroutine.
 	if err := r.c.SendAsync(ctx, target, w.hdr, params, qos, r, w.key); err != nil {
@@ -272,13 +272,6 @@ func (r *RPC) finish(w *waiter) (*Reply, error) {
 	rep := replyPool.Get().(*Reply)
 	rep.Data, rep.Realtime, rep.frame = ev.Data, f.Realtime, f
 	return rep, nil
-}
-
-// appendRequestHeader appends `01 call_id method 00` (RPC.md §2).
-func appendRequestHeader(dst []byte, id uint32, method string) []byte {
-	dst = append(dst, byte(proto.RPCRequest), byte(id), byte(id>>8), byte(id>>16), byte(id>>24))
-	dst = append(dst, method...)
-	return append(dst, 0)
 }
 
 // Reply is the successful result of a call. Data is a view into a pooled

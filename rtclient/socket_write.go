@@ -39,8 +39,7 @@ func (c *SocketClient) do(ctx context.Context, fp *frameParts) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	n, ok := fp.dataLen()
-	if !ok {
+	if !fp.fits() {
 		return ErrTooLarge
 	}
 	direct := len(fp.payload) >= c.cfg.BufSize
@@ -81,14 +80,14 @@ func (c *SocketClient) do(ctx context.Context, fp *frameParts) error {
 		c.wbuf = c.spare[:0]
 		c.flushDue = false
 		c.wmu.Unlock()
-		pending = fp.appendHead(pending, id, n)
+		pending = fp.appendHead(pending, id)
 		if err = c.writeBuf(pending, false); err == nil {
 			err = c.writeBuf(fp.payload, true)
 		}
 		c.keepSpare(pending)
 		c.fmu.Unlock()
 	} else {
-		c.wbuf = fp.appendTo(c.wbuf, id, n)
+		c.wbuf = fp.appendTo(c.wbuf, id)
 		now := fp.qos.IsRealtime() || len(c.wbuf) >= c.cfg.BufSize || c.cfg.BufTTL < 0
 		schedule := !now && !c.flushDue
 		if schedule {
