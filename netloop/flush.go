@@ -30,15 +30,16 @@ func (c *conn) flush() {
 	c.handed += uint64(n)
 	c.wrote = true
 	buf.B = buf.B[:0]
-	c.mu.Lock()
+	done := c.progress()
+	c.mu.Lock() // once: keep the spare and retire what the kernel took
 	if c.spare == nil && cap(buf.B) <= smallMax && !c.sinkDone {
 		c.spare, buf = buf, nil
 	}
+	c.retireLocked(done)
 	c.mu.Unlock()
 	if buf != nil {
 		putBuf(buf)
 	}
-	c.refresh()
 }
 
 // releaseIdle returns the buffers of a connection that wrote nothing
@@ -90,16 +91,29 @@ func (c *conn) refresh() {
 	if c.closed {
 		return
 	}
+	done := c.progress()
+	c.mu.Lock()
+	c.retireLocked(done)
+	c.mu.Unlock()
+}
+
+// progress returns the output bytes the kernel has taken and notes write
+// progress for the stall timeout (on c's loop).
+func (c *conn) progress() (done uint64) {
 	ob := uint64(c.gc.OutboundBuffered())
-	done := c.handed - ob
+	done = c.handed - ob
 	if done != c.kernelDone || ob == 0 {
 		c.kernelDone = done
 		c.progressAt = c.lp.now
 	}
-	c.mu.Lock()
+	return done
+}
+
+// retireLocked drops the queue entries of frames the kernel has taken
+// completely (c.mu held).
+func (c *conn) retireLocked(done uint64) {
 	c.ends.retire(done)
 	c.queued.Store(int32(max(c.ends.n-1, 0)))
-	c.mu.Unlock()
 }
 
 // applyClose carries out a Disconnect request (on c's loop, after flush).
