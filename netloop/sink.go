@@ -42,9 +42,7 @@ func (c *conn) Enqueue(origin any, f bus.Frame) proto.Code {
 	}
 	c.reserveLocked(n)
 	c.pending.B = f.AppendTo(c.pending.B)
-	c.stream += uint64(n)
-	c.ends.push(c.stream)
-	c.queued.Store(int32(c.ends.n - 1))
+	c.pushLocked(n)
 	urgent := f.Realtime || len(c.pending.B) >= c.srv.bufSize
 	post := !local && !c.inInbox
 	if post {
@@ -96,12 +94,19 @@ func (c *conn) queuePing() bool {
 	}
 	c.reserveLocked(proto.BrokerHeaderSize)
 	c.pending.B = proto.AppendBrokerPing(c.pending.B)
-	c.stream += proto.BrokerHeaderSize
-	c.ends.push(c.stream)
-	c.queued.Store(int32(c.ends.n - 1))
+	c.pushLocked(proto.BrokerHeaderSize)
 	c.mu.Unlock()
 	c.lp.markDirty(c)
 	return true
+}
+
+// pushLocked records the n bytes just appended to the pending output as
+// one queued frame (c.mu held): the queue limit counts it until the kernel
+// has taken its last byte.
+func (c *conn) pushLocked(n int) {
+	c.stream += uint64(n)
+	c.ends.push(c.stream)
+	c.queued.Store(int32(c.ends.n - 1))
 }
 
 // Disconnect closes the connection after the broker removed the client
