@@ -42,7 +42,8 @@ type Config struct {
 	// scheduler P until the runtime takes it back, so run with GOMAXPROCS
 	// of at least Loops+1 or wake-ups between loops are slowed down
 	// (measured: 180 µs instead of 42 µs per cross-loop round trip with 2
-	// loops on 2 cores). busrtd raises GOMAXPROCS accordingly.
+	// loops on 2 cores). busrtd runs at most GOMAXPROCS-1 loops, raising
+	// GOMAXPROCS to 2 on a single CPU.
 	Loops int
 	// Timeout is the broker timeout T (handshake steps, body reads, write
 	// stalls: T; header idle: 1.25 T; broker pings every T/2).

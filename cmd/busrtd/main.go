@@ -181,8 +181,9 @@ func eventLoops(workers, procs int) int {
 // gnet loop, and the accept reactor, waits in epoll_wait holding its P
 // until the runtime takes it back, so with fewer Ps a wake-up of another
 // loop waits for that (measured on 2 cores, 2 loops: a cross-loop round
-// trip takes 180 µs with GOMAXPROCS=2 and 42 µs with 3). An explicit
-// GOMAXPROCS environment variable wins.
+// trip takes 180 µs with GOMAXPROCS=2 and 42 µs with 3). eventLoops keeps
+// loops below GOMAXPROCS, so this acts only on a single CPU (GOMAXPROCS 1
+// becomes 2). An explicit GOMAXPROCS environment variable wins.
 func setGOMAXPROCS(loops int, log *slog.Logger) {
 	if os.Getenv("GOMAXPROCS") != "" {
 		return
