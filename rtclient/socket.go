@@ -57,7 +57,6 @@ type SocketClient struct {
 	failure   atomic.Pointer[failure]
 	failOnce  sync.Once
 	closeOnce sync.Once
-	connected atomic.Bool
 	nextSec   atomic.Uint32 // next secondary suffix
 }
 
@@ -121,7 +120,6 @@ const minReadBuf = 64
 
 // start starts the goroutines of a registered client.
 func (c *SocketClient) start() {
-	c.connected.Store(true)
 	if c.raw != nil && !c.watchHangUp() {
 		c.drainRead.Store(true)
 	}
@@ -259,7 +257,7 @@ func (c *SocketClient) RegisterSecondary(ctx context.Context) (Client, error) {
 
 // IsConnected reports whether the client is connected. Safe from any
 // goroutine.
-func (c *SocketClient) IsConnected() bool { return c.connected.Load() }
+func (c *SocketClient) IsConnected() bool { return c.failure.Load() == nil }
 
 // Done is closed when the reader has stopped. Safe from any goroutine.
 func (c *SocketClient) Done() <-chan struct{} { return c.done }
@@ -291,7 +289,6 @@ func (c *SocketClient) Close() error {
 func (c *SocketClient) fail(err error) {
 	c.failOnce.Do(func() {
 		c.failure.Store(&failure{err: err})
-		c.connected.Store(false)
 		c.acks.close(err)
 		close(c.quit)
 		c.closeConn()
