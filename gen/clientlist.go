@@ -43,39 +43,6 @@ func (l *ClientList) UnmarshalMsg(b []byte) ([]byte, error) {
 	return o, nil
 }
 
-// DecodeMsg reads a client.list reply from r into l. It implements
-// msgp.Decodable, with the same reuse and growth rules as UnmarshalMsg.
-func (l *ClientList) DecodeMsg(r *msgp.Reader) error {
-	n, err := r.ReadMapHeader()
-	if err != nil {
-		return msgp.WrapError(err)
-	}
-	for ; n > 0; n-- {
-		isClients, err := readKeyIs(r, clientsKey)
-		if err != nil {
-			return msgp.WrapError(err)
-		}
-		if !isClients {
-			if err = skipValue(r, 0); err != nil {
-				return msgp.WrapError(err)
-			}
-			continue
-		}
-		cnt, err := r.ReadArrayHeader()
-		if err != nil {
-			return msgp.WrapError(err, "Clients")
-		}
-		l.Clients = l.Clients[:0]
-		for i := uint32(0); i < cnt; i++ {
-			c := l.nextClient()
-			if err = c.DecodeMsg(r); err != nil {
-				return msgp.WrapError(err, "Clients", i)
-			}
-		}
-	}
-	return nil
-}
-
 // nextClient extends Clients by one entry, reusing a previous entry (and its
 // buffers) when the capacity allows, and returns it.
 func (l *ClientList) nextClient() *ClientInfo {

@@ -2,7 +2,6 @@ package gen
 
 import (
 	"errors"
-	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -89,15 +88,7 @@ func (p *ClientListParams) UnmarshalMsg(b []byte) ([]byte, error) {
 	return src.b, nil
 }
 
-// DecodeMsg reads client.list params (a map or a positional array, see
-// [ClientListParams.UnmarshalParams]) from r. It implements msgp.Decodable.
-// Every error is a *[ParamsError].
-func (p *ClientListParams) DecodeMsg(r *msgp.Reader) error {
-	src := paramSource{r: r}
-	return p.decode(&src)
-}
-
-// decode is the one decoder behind UnmarshalMsg and DecodeMsg.
+// decode decodes the params at the front of src.
 func (p *ClientListParams) decode(src *paramSource) error {
 	lead, err := src.peek()
 	if err != nil {
@@ -152,19 +143,14 @@ func (p *ClientListParams) decode(src *paramSource) error {
 	}
 }
 
-// paramSource is the input of the params decoder: the remaining bytes b, or
-// the stream r when it is not nil. A concrete type (not an interface) keeps
-// the decoder free of allocations.
+// paramSource is the input of the params decoder: a cursor over the
+// remaining bytes.
 type paramSource struct {
-	b []byte       // remaining input (r == nil)
-	r *msgp.Reader // stream input, or nil
+	b []byte // remaining input
 }
 
 // peek returns the next marker byte without consuming it.
 func (s *paramSource) peek() (byte, error) {
-	if s.r != nil {
-		return s.r.R.PeekByte()
-	}
 	if len(s.b) == 0 {
 		return 0, msgp.ErrShortBytes
 	}
@@ -173,27 +159,18 @@ func (s *paramSource) peek() (byte, error) {
 
 // mapHeader reads a map header.
 func (s *paramSource) mapHeader() (n uint32, err error) {
-	if s.r != nil {
-		return s.r.ReadMapHeader()
-	}
 	n, s.b, err = msgp.ReadMapHeaderBytes(s.b)
 	return n, err
 }
 
 // arrayHeader reads an array header.
 func (s *paramSource) arrayHeader() (n uint32, err error) {
-	if s.r != nil {
-		return s.r.ReadArrayHeader()
-	}
 	n, s.b, err = msgp.ReadArrayHeaderBytes(s.b)
 	return n, err
 }
 
 // skip consumes the next value, whatever it is.
 func (s *paramSource) skip() (err error) {
-	if s.r != nil {
-		return skipValue(s.r, 0)
-	}
 	s.b, err = msgp.Skip(s.b)
 	return err
 }
@@ -227,9 +204,6 @@ func (s *paramSource) fieldKey() (bool, error) {
 
 // strIs reads a str or bin and reports whether its bytes equal want.
 func (s *paramSource) strIs(want string) (bool, error) {
-	if s.r != nil {
-		return readKeyIs(s.r, want)
-	}
 	v, o, err := readStrView(s.b)
 	if err != nil {
 		return false, err
@@ -246,20 +220,11 @@ func (s *paramSource) filterValue(f *NilStr) error {
 	}
 	switch {
 	case lead == 0xc0:
-		if s.r != nil {
-			err = s.r.ReadNil()
-		} else {
-			s.b = s.b[1:]
-		}
+		s.b = s.b[1:]
 		f.Clear()
-		return paramsErr(err, errTextDataEOF)
+		return nil
 	case isStrLead(lead) || isBinLead(lead):
-		if s.r != nil {
-			err = f.DecodeMsg(s.r)
-		} else {
-			s.b, err = f.UnmarshalMsg(s.b)
-		}
-		if err != nil {
+		if s.b, err = f.UnmarshalMsg(s.b); err != nil {
 			return paramsErr(err, errTextDataEOF)
 		}
 		if !utf8.Valid(f.Str) {
@@ -276,9 +241,6 @@ func (s *paramSource) filterValue(f *NilStr) error {
 
 // uint reads an unsigned integer (positive fixint, cc..cf).
 func (s *paramSource) uint() (u uint64, err error) {
-	if s.r != nil {
-		return s.r.ReadUint64()
-	}
 	u, s.b, err = msgp.ReadUint64Bytes(s.b)
 	return u, err
 }
@@ -309,13 +271,8 @@ func (s *paramSource) describe(lead byte) (string, error) {
 		u, err := s.uint()
 		return "integer `" + strconv.FormatUint(u, 10) + "`", err
 	case isIntLead(lead):
-		var i int64
-		var err error
-		if s.r != nil {
-			i, err = s.r.ReadInt64()
-		} else {
-			i, s.b, err = msgp.ReadInt64Bytes(s.b)
-		}
+		i, o, err := msgp.ReadInt64Bytes(s.b)
+		s.b = o
 		return "integer `" + strconv.FormatInt(i, 10) + "`", err
 	case lead == 0xca || lead == 0xcb:
 		f, err := s.float(lead)
@@ -345,30 +302,16 @@ func (s *paramSource) describe(lead byte) (string, error) {
 func (s *paramSource) float(lead byte) (f float64, err error) {
 	if lead == 0xca {
 		var f32 float32
-		if s.r != nil {
-			f32, err = s.r.ReadFloat32()
-		} else {
-			f32, s.b, err = msgp.ReadFloat32Bytes(s.b)
-		}
+		f32, s.b, err = msgp.ReadFloat32Bytes(s.b)
 		return float64(f32), err
-	}
-	if s.r != nil {
-		return s.r.ReadFloat64()
 	}
 	f, s.b, err = msgp.ReadFloat64Bytes(s.b)
 	return f, err
 }
 
-// strData reads a str and returns its bytes (a view for byte input, a fresh
-// copy for stream input; only used on error paths).
+// strData reads a str and returns a view of its bytes (only used on error
+// paths).
 func (s *paramSource) strData() ([]byte, error) {
-	if s.r != nil {
-		n, err := readStrHeader(s.r)
-		if err != nil {
-			return nil, err
-		}
-		return readChunked(s.r, nil, n)
-	}
 	v, o, err := readStrView(s.b)
 	if err != nil {
 		return nil, err
@@ -390,7 +333,7 @@ func paramsErr(err error, eofText string) error {
 	cause := msgp.Cause(err)
 	var prefix msgp.InvalidPrefixError
 	switch {
-	case cause == msgp.ErrShortBytes || cause == io.EOF || cause == io.ErrUnexpectedEOF:
+	case cause == msgp.ErrShortBytes:
 		return &ParamsError{Msg: eofText}
 	case errors.As(cause, &prefix):
 		return &ParamsError{Msg: errTextReserved}

@@ -6,9 +6,9 @@ import "github.com/tinylib/msgp/msgp"
 //
 // It exists because msgp encodes a plain []byte field as `bin` while upstream
 // sends and expects `str`, and because a Go string field allocates on every
-// decode. Str implements msgp's Marshaler, Unmarshaler, Encodable, Decodable
-// and Sizer interfaces by hand; the generator treats it as a foreign type
-// (it is declared outside types.go) and calls those methods.
+// decode. Str implements msgp's Marshaler, Unmarshaler and Sizer interfaces
+// by hand; the generator treats it as a foreign type (it is declared outside
+// types.go) and calls those methods.
 //
 // Decoding accepts `str` and `bin` (as rmp-serde does for string fields),
 // copies the bytes into the existing backing array when its capacity is large
@@ -33,27 +33,6 @@ func (s *Str) UnmarshalMsg(b []byte) ([]byte, error) {
 	}
 	*s = append((*s)[:0], v...)
 	return o, nil
-}
-
-// EncodeMsg writes s to w as a MessagePack `str`. It implements
-// msgp.Encodable.
-func (s Str) EncodeMsg(w *msgp.Writer) error {
-	return w.WriteStringFromBytes(s)
-}
-
-// DecodeMsg reads a MessagePack `str` or `bin` from r into s, reusing s's
-// capacity. It implements msgp.Decodable. The declared length is never
-// allocated ahead of the bytes that arrive: s grows in chunks as they are
-// read. r's string-length limit (msgp.Reader.SetMaxStringLength) applies.
-// On error the content of s is unspecified.
-func (s *Str) DecodeMsg(r *msgp.Reader) error {
-	n, err := readStrHeader(r)
-	if err != nil {
-		return err
-	}
-	v, err := readChunked(r, (*s)[:0], n)
-	*s = v
-	return err
 }
 
 // Msgsize returns an upper bound of the encoded size of s. It implements
@@ -117,33 +96,6 @@ func (n *NilStr) UnmarshalMsg(b []byte) ([]byte, error) {
 	}
 	n.Valid = true
 	return o, nil
-}
-
-// EncodeMsg writes n to w: `nil` when not Valid, else a `str`. It implements
-// msgp.Encodable.
-func (n NilStr) EncodeMsg(w *msgp.Writer) error {
-	if !n.Valid {
-		return w.WriteNil()
-	}
-	return w.WriteStringFromBytes(n.Str)
-}
-
-// DecodeMsg reads `nil`, `str` or `bin` from r into n. It implements
-// msgp.Decodable. On error n is not Valid and n.Str is unspecified.
-func (n *NilStr) DecodeMsg(r *msgp.Reader) error {
-	if r.IsNil() {
-		if err := r.ReadNil(); err != nil {
-			return err
-		}
-		n.Clear()
-		return nil
-	}
-	if err := n.Str.DecodeMsg(r); err != nil {
-		n.Valid = false
-		return err
-	}
-	n.Valid = true
-	return nil
 }
 
 // Msgsize returns an upper bound of the encoded size of n. It implements

@@ -3,14 +3,17 @@ package gen
 // The codecs of the types in this file are generated into types_gen.go:
 //
 //   - -tests=false: the package's own tests check the exact bytes instead.
+//   - -io=false: only the []byte codecs (MarshalMsg, UnmarshalMsg, Msgsize)
+//     are generated; nothing uses the streaming ones (EncodeMsg, DecodeMsg
+//     over msgp.Writer/msgp.Reader).
 //   - clearomitted: a decode into a reused value clears the `omitzero` fields
 //     that the input does not carry (Announcement.D), instead of keeping the
 //     previous value.
-//   - ClientListParams gets only the generated encoders; its decoders are
+//   - ClientListParams gets only the generated encoder; its decoder is
 //     hand-written in params.go because upstream also accepts a positional
 //     array, which the generator cannot express.
-//   - ClientList gets only the generated encoders; its decoders are
-//     hand-written in clientlist.go because the generated ones allocate the
+//   - ClientList gets only the generated encoder; its decoder is
+//     hand-written in clientlist.go because the generated one allocates the
 //     whole slice from the declared array length before reading any element
 //     (5 bytes of input could ask for gigabytes).
 //   - Str and NilStr are declared in str.go, outside this file, so the
@@ -18,12 +21,10 @@ package gen
 //     methods (msgp v1.6.5 needs no //msgp:shim for a type that implements
 //     its interfaces).
 
-//go:generate go tool msgp -file=types.go -o=types_gen.go -tests=false
+//go:generate go tool msgp -file=types.go -o=types_gen.go -tests=false -io=false
 
 //msgp:clearomitted
-//msgp:decode ignore ClientListParams
 //msgp:unmarshal ignore ClientListParams
-//msgp:decode ignore ClientList
 //msgp:unmarshal ignore ClientList
 
 // OK is the reply of `.broker` `test`: `{"ok": true}` = 81 a2 6f 6b c3.

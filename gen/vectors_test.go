@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/tinylib/msgp/msgp"
 )
 
 // Test vectors of RPC.md §6 and ROUTING.md §12.
@@ -56,23 +58,17 @@ func TestSpecVectors(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			want := h(t, tc.want)
-			got := encodeBoth(t, tc.v)
+			got := marshal(t, tc.v)
 			if !bytes.Equal(got, want) {
 				t.Fatalf("encoded\n% x\nwant\n% x", got, want)
 			}
-			u, d := tc.dec(), tc.dec()
-			decodeBoth(t, want, u.(unmarshalDecoder), d.(unmarshalDecoder))
-			if !reflect.DeepEqual(u, tc.v) || !reflect.DeepEqual(d, tc.v) {
-				t.Fatalf("decoded\n%+v\n%+v\nwant\n%+v", u, d, tc.v)
+			u := tc.dec()
+			unmarshalAll(t, want, u.(msgp.Unmarshaler))
+			if !reflect.DeepEqual(u, tc.v) {
+				t.Fatalf("decoded\n%+v\nwant\n%+v", u, tc.v)
 			}
 		})
 	}
-}
-
-// unmarshalDecoder is a type with both decoders.
-type unmarshalDecoder interface {
-	UnmarshalMsg([]byte) ([]byte, error)
-	DecodeMsg(r *msgpReader) error
 }
 
 // TestUintEncoding checks that unsigned fields use the smallest MessagePack
@@ -92,14 +88,14 @@ func TestUintEncoding(t *testing.T) {
 	}
 	for _, tc := range cases {
 		st := Stats{Uptime: tc.v}
-		got := encodeBoth(t, &st)
+		got := marshal(t, &st)
 		head := h(t, "85 a6 75 70 74 69 6d 65")
 		want := append(append([]byte{}, head...), h(t, tc.want)...)
 		if !bytes.HasPrefix(got, want) {
 			t.Errorf("uptime %d: got % x, want prefix % x", tc.v, got, want)
 		}
 		var back Stats
-		decodeBoth(t, got, &back, &Stats{})
+		unmarshalAll(t, got, &back)
 		if back.Uptime != tc.v {
 			t.Errorf("uptime %d decoded as %d", tc.v, back.Uptime)
 		}
@@ -120,24 +116,24 @@ func TestStrEncoding(t *testing.T) {
 	}
 	for _, tc := range cases {
 		s := Str(strings.Repeat("x", tc.n))
-		got := encodeBoth(t, s)
+		got := marshal(t, s)
 		head := h(t, tc.head)
 		if !bytes.HasPrefix(got, head) || len(got) != len(head)+tc.n {
 			t.Errorf("len %d: got header % x (len %d), want % x", tc.n, got[:min(len(got), 5)], len(got), head)
 		}
-		var back, back2 Str
-		decodeBoth(t, got, &back, &back2)
-		if string(back) != string(s) || string(back2) != string(s) {
+		var back Str
+		unmarshalAll(t, got, &back)
+		if string(back) != string(s) {
 			t.Errorf("len %d: round trip differs", tc.n)
 		}
 	}
 }
 
 func TestStrDecodeAcceptsBin(t *testing.T) {
-	var s, s2 Str
-	decodeBoth(t, h(t, "c4 03 61 62 63"), &s, &s2)
-	if string(s) != "abc" || string(s2) != "abc" {
-		t.Fatalf("got %q %q", s, s2)
+	var s Str
+	unmarshalAll(t, h(t, "c4 03 61 62 63"), &s)
+	if string(s) != "abc" {
+		t.Fatalf("got %q", s)
 	}
 }
 
@@ -150,10 +146,6 @@ func TestStrDecodeErrors(t *testing.T) {
 		}
 		if string(s) != "keep" {
 			t.Errorf("UnmarshalMsg(% x) changed s on error: %q", b, s)
-		}
-		var d Str
-		if err := d.DecodeMsg(newReader(b)); err == nil {
-			t.Errorf("DecodeMsg(% x) = nil error", b)
 		}
 	}
 }
@@ -174,31 +166,23 @@ func TestStrDecodeReusesCapacity(t *testing.T) {
 	if string(s) != "hello" {
 		t.Fatalf("decoded Str aliases the input: %q", s)
 	}
-	d := Str(buf[:0])
-	if err := d.DecodeMsg(newReader(h(t, "a3 61 62 63"))); err != nil {
-		t.Fatal(err)
-	}
-	if &d[0] != &buf[:1][0] || string(d) != "abc" {
-		t.Fatalf("DecodeMsg did not reuse the backing array (%q)", d)
-	}
 }
 
 func TestNilStr(t *testing.T) {
-	if got := encodeBoth(t, NilStr{}); !bytes.Equal(got, []byte{0xc0}) {
+	if got := marshal(t, NilStr{}); !bytes.Equal(got, []byte{0xc0}) {
 		t.Fatalf("nil NilStr encoded as % x", got)
 	}
-	if got := encodeBoth(t, nilStr("")); !bytes.Equal(got, []byte{0xa0}) {
+	if got := marshal(t, nilStr("")); !bytes.Equal(got, []byte{0xa0}) {
 		t.Fatalf(`NilStr "" encoded as % x`, got)
 	}
 	n := nilStr("old")
-	n2 := nilStr("old")
-	decodeBoth(t, []byte{0xc0}, &n, &n2)
-	if n.Valid || len(n.Str) != 0 || n2.Valid || len(n2.Str) != 0 {
-		t.Fatalf("nil decoded as %+v %+v", n, n2)
+	unmarshalAll(t, []byte{0xc0}, &n)
+	if n.Valid || len(n.Str) != 0 {
+		t.Fatalf("nil decoded as %+v", n)
 	}
-	decodeBoth(t, h(t, "a2 68 69"), &n, &n2)
-	if !n.Valid || string(n.Str) != "hi" || !n2.Valid || string(n2.Str) != "hi" {
-		t.Fatalf("str decoded as %+v %+v", n, n2)
+	unmarshalAll(t, h(t, "a2 68 69"), &n)
+	if !n.Valid || string(n.Str) != "hi" {
+		t.Fatalf("str decoded as %+v", n)
 	}
 	n.Clear()
 	if n.Valid || len(n.Str) != 0 || cap(n.Str) == 0 {
@@ -214,7 +198,7 @@ func TestNilStr(t *testing.T) {
 // held a reg must clear D (the clearomitted directive).
 func TestAnnouncementReuseClearsD(t *testing.T) {
 	a := Announcement{}
-	decodeBoth(t, h(t, vecReg), &a, &Announcement{})
+	unmarshalAll(t, h(t, vecReg), &a)
 	if string(a.D) != "test.client" {
 		t.Fatalf("reg: %+v", a)
 	}
@@ -223,13 +207,6 @@ func TestAnnouncementReuseClearsD(t *testing.T) {
 	}
 	if len(a.D) != 0 || string(a.S) != "shutdown" || a.T != announceT {
 		t.Fatalf("shutdown decoded into reused value: %+v", a)
-	}
-	d := Announcement{D: Str("stale")}
-	if err := d.DecodeMsg(newReader(h(t, vecShutdown))); err != nil {
-		t.Fatal(err)
-	}
-	if len(d.D) != 0 {
-		t.Fatalf("DecodeMsg kept D: %+v", d)
 	}
 }
 
@@ -240,15 +217,15 @@ func TestClientListReuse(t *testing.T) {
 		{Name: Str(".broker"), Kind: Str("internal"), Instances: 1},
 		{Name: Str("caller"), Kind: Str("local_ipc"), Port: nilStr("/tmp/x.sock"), RFrames: 5, Instances: 1},
 	}}
-	b2 := encodeBoth(t, &two)
+	b2 := marshal(t, &two)
 	var l ClientList
-	decodeBoth(t, b2, &l, &ClientList{})
+	unmarshalAll(t, b2, &l)
 	if !reflect.DeepEqual(l, two) {
 		t.Fatalf("decoded %+v", l)
 	}
 	first := &l.Clients[0]
 	one := ClientList{Clients: []ClientInfo{{Name: Str("z"), Kind: Str("tcp"), Source: nilStr("127.0.0.1:40000"), Port: nilStr("127.0.0.1:9924"), Instances: 2}}}
-	if _, err := l.UnmarshalMsg(encodeBoth(t, &one)); err != nil {
+	if _, err := l.UnmarshalMsg(marshal(t, &one)); err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(l, one) {
@@ -258,7 +235,7 @@ func TestClientListReuse(t *testing.T) {
 		t.Fatal("backing array not reused")
 	}
 	empty := ClientList{Clients: []ClientInfo{}}
-	eb := encodeBoth(t, &empty)
+	eb := marshal(t, &empty)
 	if !bytes.Equal(eb, h(t, "81 a7 63 6c 69 65 6e 74 73 90")) {
 		t.Fatalf("empty list % x", eb)
 	}
@@ -278,13 +255,6 @@ func TestClientListHugeDeclaredLength(t *testing.T) {
 	if cap(l.Clients) > 16 {
 		t.Fatalf("allocated %d entries", cap(l.Clients))
 	}
-	var d ClientList
-	if err := d.DecodeMsg(newReader(in)); err == nil {
-		t.Fatal("no error (stream)")
-	}
-	if cap(d.Clients) > 16 {
-		t.Fatalf("allocated %d entries (stream)", cap(d.Clients))
-	}
 }
 
 // TestUnknownKeysSkipped: generated and hand-written decoders skip unknown
@@ -298,15 +268,11 @@ func TestUnknownKeysSkipped(t *testing.T) {
 	}
 	// {"x": 1, "clients": [], "": 2}
 	l := h(t, "83 a1 78 01 a7 63 6c 69 65 6e 74 73 90 a0 02")
-	var cl, cd ClientList
-	decodeBoth(t, l, &cl, &cd)
-	// A truncated unknown value is an error on both paths (the stream path
-	// must not seek past the end of a bytes.Reader).
+	var cl ClientList
+	unmarshalAll(t, l, &cl)
+	// A truncated unknown value is an error.
 	bad := h(t, "82 a1 78 d9 30 61 a7 63 6c 69 65 6e 74 73 90")[:6]
 	if _, err := cl.UnmarshalMsg(bad); err == nil {
 		t.Error("UnmarshalMsg accepted a truncated value")
-	}
-	if err := cd.DecodeMsg(newReader(bad)); err == nil {
-		t.Error("DecodeMsg accepted a truncated value")
 	}
 }
