@@ -12,6 +12,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -53,7 +54,7 @@ func (r *runner) leanSendProcessed(ctx context.Context) error {
 		var fd int
 		err := r.retryBusy(ctx, name, func() error {
 			var err error
-			fd, err = leanDial(r.network, r.addr, name, r.o.Timeout)
+			fd, err = leanDial(ctx, r.network, r.addr, name, r.o.Timeout)
 			return err
 		})
 		if err != nil {
@@ -187,9 +188,9 @@ func (c *seqConn) send(epfd, idx int) error {
 func seqClient(ctx context.Context, fds []int, frames [][]byte, n int64, bufSize int, done *counter) error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	epfd, err := epollOf(fds)
 	if err != nil {
-		return os.NewSyscallError("epoll_create1", err)
+		return err
 	}
 	defer unix.Close(epfd)
 	// ctx's cancellation wakes epoll_wait through an eventfd (index -1).
@@ -217,9 +218,6 @@ func seqClient(ctx context.Context, fds []int, frames [][]byte, n int64, bufSize
 	for k, fd := range fds {
 		c := &conns[k]
 		c.fd, c.in, c.frame, c.left = fd, make([]byte, 0, bufSize), slices.Clone(frames[k]), n
-		if err := epollCtl(epfd, unix.EPOLL_CTL_ADD, fd, k, unix.EPOLLIN); err != nil {
-			return err
-		}
 		if c.left > 0 {
 			active++
 			if err := c.send(epfd, k); err != nil {
@@ -227,33 +225,15 @@ func seqClient(ctx context.Context, fds []int, frames [][]byte, n int64, bufSize
 			}
 		}
 	}
-	events := make([]unix.EpollEvent, len(fds)+1)
-	for active > 0 {
-		ready, err := epollWait(epfd, events)
-		if err != nil {
-			return err
+	// A finished connection sits idle until the stage ends: the broker's
+	// pings, or its idle limit, must not end the stage (pollConns stops
+	// watching it).
+	return pollConns(epfd, fds, active, func(k int, events uint32) (bool, error) {
+		if k < 0 {
+			return false, ctx.Err()
 		}
-		for _, ev := range events[:ready] {
-			k := int(ev.Fd)
-			if k < 0 {
-				return ctx.Err()
-			}
-			c := &conns[k]
-			acked, err := c.serve(epfd, k, ev.Events, done)
-			if err != nil {
-				return fmt.Errorf("connection %d: %w", k+1, err)
-			}
-			if acked {
-				// a finished connection sits idle until the stage ends: the
-				// broker's pings, or its idle limit, must not end the stage
-				if err := epollCtl(epfd, unix.EPOLL_CTL_DEL, c.fd, k, 0); err != nil {
-					return err
-				}
-				active--
-			}
-		}
-	}
-	return nil
+		return conns[k].serve(epfd, k, events, done)
+	})
 }
 
 // serve handles the epoll events of connection idx: it finishes a short
@@ -318,41 +298,18 @@ func ackEcho(fds []int, bufSize int) error {
 	defer closeFDs(fds)
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	epfd, err := epollOf(fds)
 	if err != nil {
-		return os.NewSyscallError("epoll_create1", err)
+		return err
 	}
 	defer unix.Close(epfd)
 	conns := make([]nbConn, len(fds))
 	for k, fd := range fds {
 		conns[k] = nbConn{fd: fd, in: make([]byte, 0, bufSize)}
-		if err := epollCtl(epfd, unix.EPOLL_CTL_ADD, fd, k, unix.EPOLLIN); err != nil {
-			return err
-		}
 	}
-	open := len(fds)
-	events := make([]unix.EpollEvent, len(fds))
-	for open > 0 {
-		ready, err := epollWait(epfd, events)
-		if err != nil {
-			return err
-		}
-		for _, ev := range events[:ready] {
-			k := int(ev.Fd)
-			c := &conns[k]
-			gone, err := c.echo(epfd, k, ev.Events)
-			if err != nil {
-				return fmt.Errorf("connection %d: %w", k+1, err)
-			}
-			if gone {
-				if err := epollCtl(epfd, unix.EPOLL_CTL_DEL, c.fd, k, 0); err != nil {
-					return err
-				}
-				open--
-			}
-		}
-	}
-	return nil
+	return pollConns(epfd, fds, len(fds), func(k int, events uint32) (bool, error) {
+		return conns[k].echo(epfd, k, events)
+	})
 }
 
 // echo handles the epoll events of connection idx of ackEcho. gone reports
@@ -400,6 +357,55 @@ func peerGone(err error) (gone bool, _ error) {
 	return false, err
 }
 
+// epollOf returns a new epoll instance watching fds for input, each with
+// its index as the event's data.
+func epollOf(fds []int) (epfd int, err error) {
+	epfd, err = unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return -1, os.NewSyscallError("epoll_create1", err)
+	}
+	for k, fd := range fds {
+		if err := epollCtl(epfd, unix.EPOLL_CTL_ADD, fd, k, unix.EPOLLIN); err != nil {
+			_ = unix.Close(epfd)
+			return -1, err
+		}
+	}
+	return epfd, nil
+}
+
+// pollConns is the loop of an epoll thread over fds, registered in epfd
+// with their indexes (epollOf): it hands the events of each ready
+// connection k to handle until active of them have reported done, each of
+// which it then stops watching. Events with a negative index (a wake-up
+// fd the caller added) go to handle as they are. It returns on the first
+// error, that of connection k numbered k+1.
+func pollConns(epfd int, fds []int, active int, handle func(k int, events uint32) (done bool, err error)) error {
+	events := make([]unix.EpollEvent, len(fds)+1)
+	for active > 0 {
+		ready, err := epollWait(epfd, events)
+		if err != nil {
+			return err
+		}
+		for _, ev := range events[:ready] {
+			k := int(ev.Fd)
+			done, err := handle(k, ev.Events)
+			if err != nil {
+				if k < 0 {
+					return err
+				}
+				return fmt.Errorf("connection %d: %w", k+1, err)
+			}
+			if done && k >= 0 {
+				if err := epollCtl(epfd, unix.EPOLL_CTL_DEL, fds[k], k, 0); err != nil {
+					return err
+				}
+				active--
+			}
+		}
+	}
+	return nil
+}
+
 // epollCtl adds, modifies or deletes fd in epfd with events, and idx as
 // the event's data.
 func epollCtl(epfd, op, fd, idx int, events uint32) error {
@@ -445,212 +451,128 @@ func socketPairs(network string, n int) (clients, servers []int, err error) {
 		}
 		return clients, servers, nil
 	}
-	ln, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	// Plain TCP with nothing but the benchmark's traffic, as the
+	// socketpair(2)s: no keep-alive probes, and not Go's default MPTCP
+	// listener.
+	lc := net.ListenConfig{KeepAlive: -1}
+	lc.SetMultipathTCP(false)
+	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, nil, os.NewSyscallError("socket", err)
+		return nil, nil, err
 	}
-	defer unix.Close(ln)
-	if err := unix.Bind(ln, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		return nil, nil, os.NewSyscallError("bind", err)
-	}
-	if err := unix.Listen(ln, n); err != nil {
-		return nil, nil, os.NewSyscallError("listen", err)
-	}
-	sa, err := unix.Getsockname(ln)
-	if err != nil {
-		return nil, nil, os.NewSyscallError("getsockname", err)
-	}
+	defer ln.Close()
+	d := net.Dialer{Timeout: DefaultTimeout, KeepAlive: -1}
 	for range n {
-		c, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-		if err != nil {
-			return clients, servers, os.NewSyscallError("socket", err)
-		}
-		clients = append(clients, c)
-		if err := connectFD(c, sa, DefaultTimeout); err != nil {
-			return clients, servers, err
-		}
-		s, _, err := acceptFD(ln)
+		c, err := d.Dial("tcp", ln.Addr().String())
 		if err != nil {
 			return clients, servers, err
 		}
-		servers = append(servers, s)
-		for _, fd := range []int{c, s} {
-			if err := tcpNoDelay(fd); err != nil {
-				return clients, servers, err
-			}
-			if err := unix.SetNonblock(fd, true); err != nil {
-				return clients, servers, os.NewSyscallError("fcntl", err)
-			}
+		fd, err := detachFD(c)
+		if err != nil {
+			return clients, servers, err
 		}
+		clients = append(clients, fd)
+		s, err := ln.Accept()
+		if err != nil {
+			return clients, servers, err
+		}
+		if fd, err = detachFD(s); err != nil {
+			return clients, servers, err
+		}
+		servers = append(servers, fd)
 	}
 	return clients, servers, nil
 }
 
-// acceptFD accepts a connection on the blocking listener ln.
-func acceptFD(ln int) (int, unix.Sockaddr, error) {
-	for {
-		fd, sa, err := unix.Accept4(ln, unix.SOCK_CLOEXEC)
-		if err != unix.EINTR {
-			return fd, sa, os.NewSyscallError("accept4", err)
+// detachFD closes conn, a connected UNIX or TCP socket, and returns a
+// duplicate of its descriptor, non-blocking (and TCP_NODELAY), that Go's
+// netpoller does not know: closing conn takes its own descriptor out of
+// the netpoller's epoll before closing it, and the socket stays open
+// through the duplicate.
+func detachFD(conn net.Conn) (fd int, err error) {
+	defer conn.Close()
+	if tc, ok := conn.(*net.TCPConn); ok {
+		if err := tc.SetNoDelay(true); err != nil {
+			return -1, err
 		}
 	}
-}
-
-// connectFD connects the blocking socket fd to sa. An interrupted connect
-// is retried (AF_UNIX) or waited for, at most timeout (TCP: EALREADY until
-// it completes); a send timeout (SO_SNDTIMEO) ends a TCP connect with
-// EINPROGRESS.
-func connectFD(fd int, sa unix.Sockaddr, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		err := unix.Connect(fd, sa)
-		switch err {
-		case unix.EINTR:
-			continue
-		case unix.EISCONN: // connected while interrupted
-			return nil
-		case unix.EALREADY:
-			wait := time.Until(deadline)
-			if wait <= 0 {
-				return errors.New("connect: timed out")
-			}
-			pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
-			if _, err := unix.Poll(pfd, int(wait.Milliseconds())+1); err != nil && err != unix.EINTR {
-				return os.NewSyscallError("poll", err)
-			}
-			continue // EISCONN, or the connect's own error
-		case unix.EINPROGRESS:
-			return errors.New("connect: timed out")
-		}
-		return os.NewSyscallError("connect", err)
+	sc, ok := conn.(syscall.Conn)
+	if !ok {
+		return -1, fmt.Errorf("%T has no file descriptor", conn)
 	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return -1, err
+	}
+	var dupErr error
+	if err := raw.Control(func(s uintptr) { fd, dupErr = unix.FcntlInt(s, unix.F_DUPFD_CLOEXEC, 0) }); err != nil {
+		return -1, err
+	}
+	if dupErr != nil {
+		return -1, os.NewSyscallError("fcntl", dupErr)
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		_ = unix.Close(fd)
+		return -1, os.NewSyscallError("fcntl", err)
+	}
+	return fd, nil
 }
 
-// tcpNoDelay disables Nagle's algorithm on the TCP socket fd.
-func tcpNoDelay(fd int) error {
-	return os.NewSyscallError("setsockopt", unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1))
-}
-
-// errHandshakeTimeout is a handshake read or write that did not complete
-// within the client timeout (SO_RCVTIMEO, SO_SNDTIMEO).
-var errHandshakeTimeout = errors.New("timed out")
-
-// leanDial connects to the broker at addr (network "unix" or "tcp") with
-// raw system calls, registers name with a blocking handshake, each system
-// call bounded by timeout, and returns the socket, now non-blocking (and
-// TCP_NODELAY). A refusal wraps the broker's code (BUSY...).
-func leanDial(network, addr, name string, timeout time.Duration) (fd int, err error) {
+// leanDial connects to the broker at addr (network "unix" or "tcp") and
+// registers name with a blocking handshake, both within timeout and ctx,
+// and returns a private duplicate of the socket (detachFD), non-blocking
+// and TCP_NODELAY. A refusal wraps the broker's code (BUSY...).
+func leanDial(ctx context.Context, network, addr, name string, timeout time.Duration) (fd int, err error) {
 	hs, err := proto.NewClientHandshake(name)
 	if err != nil {
 		return -1, err
 	}
-	family, sa, err := sockaddrOf(network, addr)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	d := net.Dialer{KeepAlive: -1} // only the benchmark's traffic
+	conn, err := d.DialContext(ctx, network, addr)
 	if err != nil {
 		return -1, err
 	}
-	fd, err = unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return -1, os.NewSyscallError("socket", err)
+	if err := clientHandshake(ctx, conn, &hs); err != nil {
+		_ = conn.Close()
+		return -1, fmt.Errorf("handshake (%s): %w", hs.Step(), err)
 	}
-	defer func() {
-		if err != nil {
-			_ = unix.Close(fd)
-			fd = -1
-		}
-	}()
-	tv := unix.NsecToTimeval(timeout.Nanoseconds())
-	for _, opt := range []int{unix.SO_RCVTIMEO, unix.SO_SNDTIMEO} {
-		if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, opt, &tv); err != nil {
-			return fd, os.NewSyscallError("setsockopt", err)
-		}
-	}
-	if family != unix.AF_UNIX {
-		if err := tcpNoDelay(fd); err != nil {
-			return fd, err
-		}
-	}
-	if err := connectFD(fd, sa, timeout); err != nil {
-		return fd, err
-	}
+	return detachFD(conn)
+}
+
+// clientHandshake runs hs, the client side of PROTOCOL.md §4, on conn
+// until it ends or ctx does, reading no byte past it. An end of ctx is
+// reported as ctx's error, a hang-up as io.ErrUnexpectedEOF.
+func clientHandshake(ctx context.Context, conn net.Conn, hs *proto.ClientHandshake) error {
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
 	var in [proto.GreetingSize]byte
 	var out []byte
 	for !hs.Done() {
 		want := hs.Want()
-		if err := readFullFD(fd, in[:want]); err != nil {
-			return fd, fmt.Errorf("handshake (%s): %w", hs.Step(), err)
+		if _, err := io.ReadFull(conn, in[:want]); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return err
 		}
+		var err error
 		if _, out, err = hs.Feed(in[:want], out[:0]); err != nil {
-			return fd, fmt.Errorf("handshake (%s): %w", hs.Step(), err)
+			return err
 		}
-		if err := writeAllFD(fd, out); err != nil {
-			return fd, fmt.Errorf("handshake (%s): %w", hs.Step(), err)
-		}
-	}
-	return fd, os.NewSyscallError("fcntl", unix.SetNonblock(fd, true))
-}
-
-// sockaddrOf resolves addr, a UNIX socket path or a TCP host:port.
-func sockaddrOf(network, addr string) (family int, sa unix.Sockaddr, err error) {
-	if network == "unix" {
-		return unix.AF_UNIX, &unix.SockaddrUnix{Name: addr}, nil
-	}
-	ta, err := net.ResolveTCPAddr("tcp", addr)
-	if err != nil {
-		return 0, nil, err
-	}
-	ip := ta.IP
-	if ip == nil {
-		ip = net.IPv4(127, 0, 0, 1) // no host: this machine, as net.Dial
-	}
-	if ip4 := ip.To4(); ip4 != nil {
-		sa4 := &unix.SockaddrInet4{Port: ta.Port}
-		copy(sa4.Addr[:], ip4)
-		return unix.AF_INET, sa4, nil
-	}
-	sa6 := &unix.SockaddrInet6{Port: ta.Port}
-	copy(sa6.Addr[:], ip.To16())
-	if ta.Zone != "" {
-		ifi, err := net.InterfaceByName(ta.Zone)
-		if err != nil {
-			return 0, nil, err
-		}
-		sa6.ZoneId = uint32(ifi.Index)
-	}
-	return unix.AF_INET6, sa6, nil
-}
-
-// readFullFD reads len(b) bytes from the blocking socket fd.
-func readFullFD(fd int, b []byte) error {
-	for len(b) > 0 {
-		n, err := unix.Read(fd, b)
-		switch {
-		case err == unix.EINTR:
+		if len(out) == 0 {
 			continue
-		case err == unix.EAGAIN:
-			return errHandshakeTimeout
-		case err != nil:
-			return os.NewSyscallError("read", err)
-		case n == 0:
-			return io.ErrUnexpectedEOF
 		}
-		b = b[n:]
-	}
-	return nil
-}
-
-// writeAllFD writes b to the blocking socket fd.
-func writeAllFD(fd int, b []byte) error {
-	for len(b) > 0 {
-		n, err := unix.Write(fd, b)
-		switch {
-		case err == unix.EINTR:
-			continue
-		case err == unix.EAGAIN:
-			return errHandshakeTimeout
-		case err != nil:
-			return os.NewSyscallError("write", err)
+		if _, err := conn.Write(out); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return err
 		}
-		b = b[n:]
 	}
 	return nil
 }

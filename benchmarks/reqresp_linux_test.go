@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -238,11 +239,56 @@ func TestSeqClientFailures(t *testing.T) {
 	}
 }
 
-// TestLeanDial registers over raw system calls (UNIX and TCP), reports a
-// BUSY refusal as the broker's code, and hands back a non-blocking socket.
+// TestSocketPairsTCP: the TCP pairs are private, non-blocking, TCP_NODELAY
+// descriptors, connected end to end.
+func TestSocketPairsTCP(t *testing.T) {
+	clients, servers, err := socketPairs("tcp", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeFDs(clients)
+	defer closeFDs(servers)
+	for _, fd := range append(slices.Clone(clients), servers...) {
+		checkDetached(t, "pair", fd, true)
+	}
+	for k := range clients {
+		msg := []byte{byte(k + 1)}
+		if _, err := unix.Write(clients[k], msg); err != nil {
+			t.Fatal(err)
+		}
+		pfd := []unix.PollFd{{Fd: int32(servers[k]), Events: unix.POLLIN}}
+		if _, err := unix.Poll(pfd, int(testTimeout.Milliseconds())); err != nil {
+			t.Fatal(err)
+		}
+		got := make([]byte, 2)
+		if n, err := unix.Read(servers[k], got); err != nil || n != 1 || got[0] != msg[0] {
+			t.Fatalf("pair %d: read % x, %v; want % x", k+1, got[:max(n, 0)], err, msg)
+		}
+	}
+}
+
+// checkDetached fails t unless fd is non-blocking and, for TCP, has
+// TCP_NODELAY.
+func checkDetached(t *testing.T, what string, fd int, tcp bool) {
+	t.Helper()
+	flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
+	if err != nil || flags&unix.O_NONBLOCK == 0 {
+		t.Errorf("%s: flags %#x, %v: not non-blocking", what, flags, err)
+	}
+	if !tcp {
+		return
+	}
+	if v, err := unix.GetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY); err != nil || v == 0 {
+		t.Errorf("%s: TCP_NODELAY %d, %v", what, v, err)
+	}
+}
+
+// TestLeanDial registers over UNIX and TCP, reports a BUSY refusal as the
+// broker's code, and hands back a non-blocking socket (TCP_NODELAY).
 func TestLeanDial(t *testing.T) {
+	ctx := context.Background()
 	for _, bind := range []string{"", "127.0.0.1:0"} {
-		eb, err := startEmbedded(context.Background(), bind, BrokerOptions{}, os.Stderr)
+		eb, err := startEmbedded(ctx, bind, BrokerOptions{}, os.Stderr)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -254,16 +300,13 @@ func TestLeanDial(t *testing.T) {
 		}
 		for i, addr := range addrs {
 			name := fmt.Sprintf("lean-%d", i+1)
-			fd, err := leanDial(network, addr, name, time.Second)
+			fd, err := leanDial(ctx, network, addr, name, time.Second)
 			if err != nil {
 				t.Fatalf("%s: %v", addr, err)
 			}
-			flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
-			if err != nil || flags&unix.O_NONBLOCK == 0 {
-				t.Errorf("%s: flags %#x, %v: not non-blocking", addr, flags, err)
-			}
+			checkDetached(t, addr, fd, network == "tcp")
 			// The name is taken while fd is open.
-			if _, err := leanDial(network, addr, name, time.Second); !errors.Is(err, proto.CodeBusy.Err()) {
+			if _, err := leanDial(ctx, network, addr, name, time.Second); !errors.Is(err, proto.CodeBusy.Err()) {
 				t.Errorf("%s: second registration: %v, want BUSY", addr, err)
 			}
 			_ = unix.Close(fd)
@@ -273,7 +316,8 @@ func TestLeanDial(t *testing.T) {
 }
 
 // TestLeanDialSilentBroker: a peer that never greets times the handshake
-// out after the client timeout; one that hangs up ends it at once.
+// out after the client timeout, or ends it when ctx is cancelled; one that
+// hangs up ends it at once.
 func TestLeanDialSilentBroker(t *testing.T) {
 	path := t.TempDir() + "/silent.sock"
 	ln, err := net.Listen("unix", path)
@@ -287,55 +331,24 @@ func TestLeanDialSilentBroker(t *testing.T) {
 			if err != nil {
 				return
 			}
-			if i > 0 {
-				_ = c.Close() // the second hangs up
+			if i > 1 {
+				_ = c.Close() // the third hangs up
 			} else {
-				defer c.Close() // the first never speaks
+				defer c.Close() // the first two never speak
 			}
 		}
 	}()
-	if _, err := leanDial("unix", path, "x", 50*time.Millisecond); !errors.Is(err, errHandshakeTimeout) {
+	ctx := context.Background()
+	if _, err := leanDial(ctx, "unix", path, "x", 50*time.Millisecond); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("silent peer: %v, want a timeout", err)
 	}
-	if _, err := leanDial("unix", path, "x", testTimeout); !errors.Is(err, io.ErrUnexpectedEOF) {
-		t.Fatalf("peer hanging up: %v, want ErrUnexpectedEOF", err)
+	cctx, cancel := context.WithCancel(ctx)
+	time.AfterFunc(50*time.Millisecond, cancel)
+	if _, err := leanDial(cctx, "unix", path, "x", testTimeout); !errors.Is(err, context.Canceled) {
+		t.Fatalf("silent peer, cancelled: %v, want context.Canceled", err)
 	}
-}
-
-// TestSockaddrOf resolves the address forms of rtclient.Network.
-func TestSockaddrOf(t *testing.T) {
-	for _, c := range []struct {
-		network, addr string
-		family        int
-		want          string
-	}{
-		{"unix", "/tmp/x.sock", unix.AF_UNIX, "/tmp/x.sock"},
-		{"tcp", "127.0.0.1:9924", unix.AF_INET, "127.0.0.1:9924"},
-		{"tcp", ":9924", unix.AF_INET, "127.0.0.1:9924"},
-		{"tcp", "[::1]:9924", unix.AF_INET6, "[::1]:9924"},
-	} {
-		family, sa, err := sockaddrOf(c.network, c.addr)
-		if err != nil || family != c.family {
-			t.Fatalf("%s: %d %v", c.addr, family, err)
-		}
-		var got string
-		switch sa := sa.(type) {
-		case *unix.SockaddrUnix:
-			got = sa.Name
-		case *unix.SockaddrInet4:
-			got = net.JoinHostPort(net.IP(sa.Addr[:]).String(), "9924")
-			if sa.Port != 9924 {
-				got = "bad port"
-			}
-		case *unix.SockaddrInet6:
-			got = net.JoinHostPort(net.IP(sa.Addr[:]).String(), "9924")
-			if sa.Port != 9924 {
-				got = "bad port"
-			}
-		}
-		if got != c.want {
-			t.Errorf("%s: %s, want %s", c.addr, got, c.want)
-		}
+	if _, err := leanDial(ctx, "unix", path, "x", testTimeout); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("peer hanging up: %v, want ErrUnexpectedEOF", err)
 	}
 }
 
